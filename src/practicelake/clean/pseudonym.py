@@ -1,0 +1,35 @@
+"""Keyed pseudonyms: the cleaned zone knows a patient only as HMAC-SHA256(practice secret, MRN).
+
+The same patient gets the same pseudonym in every batch, so returning patients are
+recognised; without the practice's secret the MRN cannot be recovered or confirmed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from practicelake.contracts import Contract, Pii
+
+PSEUDONYM_HEX_CHARS = 32  # 128 bits
+
+
+def pseudonym(secret: bytes, patient_id: str) -> str:
+    return hmac.new(secret, patient_id.encode("utf-8"), hashlib.sha256).hexdigest()[:PSEUDONYM_HEX_CHARS]
+
+
+def pseudonymise(rows: pa.Table, contract: Contract, secret: bytes) -> pa.Table:
+    """Replace every patient id column (already renamed patient_key) by its pseudonym."""
+    for column in contract.columns:
+        if column.pii is not Pii.PATIENT_ID:
+            continue
+        name = column.cleaned_name
+        assert name is not None
+        values = rows.column(name)
+        distinct = pc.unique(values).drop_null()
+        mapped = pa.array([pseudonym(secret, v) for v in distinct.to_pylist()], pa.string())
+        rows = rows.set_column(rows.schema.get_field_index(name), name, pc.take(mapped, pc.index_in(values, distinct)))
+    return rows

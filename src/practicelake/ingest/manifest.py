@@ -1,0 +1,48 @@
+"""The manifest of the raw zone: one row per file received (ops.raw_files)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+import pyarrow as pa
+from pyiceberg.catalog import Catalog
+from pyiceberg.table import Table
+
+from practicelake.lakehouse.catalog import ensure_table
+from practicelake.lakehouse.schemas import RAW_FILES
+
+INGESTED = "ingested"
+FAILED = "failed"
+ALREADY_INGESTED = "already_ingested"
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    practice_id: str
+    sha256: str
+    dataset: str
+    source: str
+    batch: str
+    source_name: str
+    object_key: str
+    size_bytes: int
+    received_at: datetime
+    status: str
+    reason: str | None
+    ingest_id: str
+
+
+def manifest_table(catalog: Catalog) -> Table:
+    return ensure_table(catalog, "ops.raw_files", RAW_FILES)
+
+
+def read_manifest(catalog: Catalog) -> pa.Table:
+    return manifest_table(catalog).scan().to_arrow()
+
+
+def append_entries(catalog: Catalog, entries: Sequence[ManifestEntry]) -> None:
+    if entries:
+        rows = pa.Table.from_pylist([asdict(e) for e in entries], schema=RAW_FILES)
+        manifest_table(catalog).append(rows)

@@ -1,0 +1,1 @@
+"""The Iceberg side of the lakehouse: catalog, table schemas, run journal."""

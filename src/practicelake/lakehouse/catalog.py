@@ -1,0 +1,64 @@
+"""The Iceberg catalog, chosen by URI (`sqlite:///...` by default), and table creation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from pyiceberg.catalog import Catalog
+from pyiceberg.catalog.sql import SqlCatalog
+from pyiceberg.exceptions import NoSuchTableError
+from pyiceberg.table import Table
+
+from practicelake.errors import SettingsError
+from practicelake.settings import Settings
+
+NAMESPACES = ("cleaned", "ops")
+
+
+def file_io_properties(settings: Settings) -> dict[str, str]:
+    """pyiceberg FileIO properties for the warehouse's object store."""
+    if not settings.warehouse_uri.startswith("s3://"):
+        return {}
+    properties = {"s3.region": settings.s3_region, "s3.force-virtual-addressing": "false"}
+    if settings.s3_endpoint_url:
+        properties["s3.endpoint"] = settings.s3_endpoint_url
+    if settings.s3_access_key_id and settings.s3_secret_access_key:
+        properties["s3.access-key-id"] = settings.s3_access_key_id.get_secret_value()
+        properties["s3.secret-access-key"] = settings.s3_secret_access_key.get_secret_value()
+    return properties
+
+
+def open_catalog(settings: Settings) -> Catalog:
+    uri = settings.resolved_catalog_uri
+    if not uri.startswith("sqlite:///"):
+        raise SettingsError(f"unsupported catalog_uri {uri!r}: use sqlite:///path")
+    Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    properties: dict[str, Any] = {
+        "uri": uri,
+        "warehouse": f"{settings.warehouse_uri}/iceberg",
+        **file_io_properties(settings),
+    }
+    catalog = SqlCatalog("practicelake", **properties)
+    for namespace in NAMESPACES:
+        catalog.create_namespace_if_not_exists(namespace)
+    return catalog
+
+
+def ensure_table(catalog: Catalog, identifier: str, schema: pa.Schema, *, partitioned: bool = True) -> Table:
+    """The table, created (format v2, identity-partitioned by practice_id) if missing."""
+    try:
+        return catalog.load_table(identifier)
+    except NoSuchTableError:
+        pass
+    table = catalog.create_table_if_not_exists(identifier, schema=schema)
+    if partitioned and table.spec().is_unpartitioned():
+        with table.update_spec() as spec:
+            spec.add_identity("practice_id")
+    return table
+
+
+def current_snapshot_id(table: Table) -> int | None:
+    snapshot = table.current_snapshot()
+    return snapshot.snapshot_id if snapshot else None

@@ -1,0 +1,47 @@
+"""Wires the stages together over one set of settings: storage, catalog, raw zone."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyiceberg.catalog import Catalog
+
+from practicelake.clean.transform import TransformReport, transform
+from practicelake.ingest import IngestReport, RawZone, ingest
+from practicelake.ingest.manifest import ManifestEntry
+from practicelake.lakehouse.catalog import open_catalog
+from practicelake.settings import Settings
+from practicelake.storage import ObjectStore, open_store
+
+
+@dataclass
+class Lakehouse:
+    settings: Settings
+    store: ObjectStore
+    catalog: Catalog
+
+    @classmethod
+    def open(cls, settings: Settings) -> Lakehouse:
+        return cls(settings=settings, store=open_store(settings), catalog=open_catalog(settings))
+
+    @property
+    def raw(self) -> RawZone:
+        return RawZone(self.store)
+
+    def ingest(
+        self,
+        practice_id: str,
+        paths: Iterable[Path],
+        *,
+        source: str = "pms",
+        batch: str | None = None,
+        on_file: Callable[[ManifestEntry], None] | None = None,
+    ) -> IngestReport:
+        return ingest(
+            self.settings, self.catalog, self.raw, practice_id, paths, source=source, batch=batch, on_file=on_file
+        )
+
+    def transform(self, on_step: Callable[[str], None] | None = None) -> TransformReport:
+        return transform(self.settings, self.catalog, self.raw, on_step=on_step)
