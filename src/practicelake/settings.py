@@ -113,9 +113,19 @@ class Settings(BaseSettings):
             ) from None
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Settings from the defaults, practicelake.toml and the environment, then `overrides`."""
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from the defaults, the settings file (default ./practicelake.toml) and the
+    environment, then `overrides`."""
+    settings_cls = Settings
+    if config_file is not None:
+        if not config_file.is_file():
+            raise SettingsError(f"{config_file}: no such settings file")
+
+        class FileSettings(Settings):
+            model_config = SettingsConfigDict(toml_file=config_file)
+
+        settings_cls = FileSettings
     try:
-        return Settings(**overrides)
+        return settings_cls(**overrides)
     except ValueError as exc:
         raise SettingsError(f"invalid settings: {exc}") from exc

@@ -1,0 +1,142 @@
+"""The command line: parses, calls the pipeline, prints. No logic of its own."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from practicelake import reports
+from practicelake.errors import PracticelakeError
+from practicelake.pipeline import Lakehouse
+from practicelake.settings import CONFIG_FILE, Settings, load_settings
+
+app = typer.Typer(
+    help="practicelake: an analytics lakehouse for independent medical practices.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="Settings file (default: ./practicelake.toml if present).")
+]
+
+
+def _settings(config: Path | None) -> Settings:
+    return load_settings(config)
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=True,
+    )
+
+
+@app.command()
+def generate(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the exports to.")],
+    practices: Annotated[int, typer.Option(min=1, max=999, help="Number of practices.")] = 3,
+    years: Annotated[int, typer.Option(min=1, max=20, help="Years of history, ending at --end-date.")] = 2,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed writes the same bytes.")] = 42,
+    dirty_rate: Annotated[float, typer.Option(min=0.0, max=0.5, help="Share of rows given a realistic error.")] = 0.0,
+    appointments: Annotated[int | None, typer.Option(min=1, help="Approximate total appointments.")] = None,
+) -> None:
+    """Write synthetic practice-management exports: OUT/<practice>/<batch>/<dataset>.csv."""
+    from practicelake.synth import generate as run_generator
+
+    report = run_generator(
+        out_dir, practices=practices, years=years, seed=seed, dirty_rate=dirty_rate, appointments=appointments
+    )
+    out.print(reports.generation(report, out_dir))
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Export files, or folders of CSV exports.")],
+    practice: Annotated[str, typer.Option("--practice", "-p", help="The practice these exports come from.")],
+    source: Annotated[str, typer.Option(help="The system that wrote the exports.")] = "pms",
+    batch: Annotated[str | None, typer.Option(help="Export batch label (default: each file's folder name).")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Store exports in the raw zone, byte for byte, and record them in the manifest."""
+    lakehouse = Lakehouse.open(_settings(config))
+    with _progress() as progress:
+        task = progress.add_task("ingesting", total=None)
+        report = lakehouse.ingest(
+            practice, paths, source=source, batch=batch, on_file=lambda e: progress.advance(task)
+        )
+    for entry in report.failures:
+        err.print(f"[red]error[/red]: {entry.source_name} ({entry.batch}): {entry.reason}", highlight=False)
+    out.print(reports.ingest(report))
+    if report.failures:
+        raise typer.Exit(1)
+
+
+@app.command()
+def transform(config: ConfigOption = None) -> None:
+    """Load every newly ingested file into the cleaned zone (Iceberg), quarantining bad rows."""
+    lakehouse = Lakehouse.open(_settings(config))
+    with _progress() as progress:
+        task = progress.add_task("transforming", total=None)
+        report = lakehouse.transform(on_step=lambda step: progress.update(task, description=step, advance=1))
+    out.print(reports.transform(report))
+    if report.ledger and any(load["status"] == "failed" for load in report.ledger.loads):
+        raise typer.Exit(1)
+
+
+@app.command()
+def status(
+    practice: Annotated[str | None, typer.Option("--practice", "-p", help="Only this practice.")] = None,
+    files: Annotated[bool, typer.Option("--files/--no-files", help="List every file.")] = True,
+    config: ConfigOption = None,
+) -> None:
+    """Reconcile every raw file (read = cleaned + quarantined + duplicates) and show the last runs."""
+    lakehouse = Lakehouse.open(_settings(config))
+    balanced = reports.status(out, lakehouse.catalog, practice=practice, files=files)
+    if not balanced:
+        raise typer.Exit(1)
+
+
+@app.command()
+def contracts(
+    entity: Annotated[str | None, typer.Argument(help="One entity (default: all).")] = None,
+) -> None:
+    """Print the contracts of the cleaned zone as Markdown."""
+    from practicelake.contracts.docs import render_markdown
+
+    out.print(render_markdown(entity), markup=False, highlight=False)
+
+
+@app.command()
+def demo(
+    folder: Annotated[Path, typer.Option("--dir", help="Where the demo keeps its exports and lakehouse.")] = Path(
+        "demo"
+    ),
+    practices: Annotated[int, typer.Option(min=1, max=20)] = 3,
+    years: Annotated[int, typer.Option(min=1, max=5)] = 1,
+    dirty_rate: Annotated[float, typer.Option(min=0.0, max=0.5)] = 0.02,
+) -> None:
+    """Generate a few synthetic practices, ingest and transform them on the local default."""
+    from practicelake.demo import run_demo
+
+    run_demo(out, folder, practices=practices, years=years, dirty_rate=dirty_rate)
+
+
+def main() -> None:
+    """Entry point: user errors are one line on stderr and exit code 1, never a traceback."""
+    try:
+        app()
+    except PracticelakeError as exc:
+        err.print(f"[red]error[/red]: {exc}", highlight=False)
+        sys.exit(1)
+
+
+__all__ = ["CONFIG_FILE", "app", "main"]
