@@ -60,10 +60,10 @@ def _column_checks(contract: Contract, column: Column) -> list[tuple[exp.Express
     if column.pattern is not None:
         pattern = literal(f"(?:{column.pattern})")
         if column.kind is Kind.CODE_LIST:
-            template = "len(list_filter(string_split(__text__, '|'), c -> not regexp_full_match(trim(c), __p__))) > 0"
+            template = "len(list_filter(string_split(__text__, '|'), c -> not regexp_full_match(upper(trim(c)), __p__))) > 0"
             add(template, "code_format", "a code in the list has the wrong format", p=pattern)
         else:
-            add("not regexp_full_match(__text__, __p__)", "code_format", "not in the expected code format", p=pattern)
+            add("not regexp_full_match(upper(__text__), __p__)", "code_format", "not in the expected code format", p=pattern)
     if column.reference is not None:
         codes = exp.Array(expressions=[literal(code) for code in reference_codes(column.reference)])
         add("not list_contains(__codes__, upper(__text__))", "unknown_code", f"not a known {column.reference} code",
@@ -122,9 +122,9 @@ def _normalised(column: Column) -> exp.Expression:
         return render("timezone('UTC', timezone($time_zone, __value__))", value=value)
     if column.kind is Kind.CODE_LIST:
         return render("list_transform(string_split(__text__, '|'), c -> upper(replace(trim(c), '.', '')))", text=text)
-    if column.kind is Kind.STRING:
+    if column.kind is Kind.STRING and column.reference is None and column.pattern is None:
         return text
-    if column.reference is not None:
+    if column.kind is Kind.STRING:  # codes: case carries no meaning
         return render("upper(__text__)", text=text)
     return value
 
