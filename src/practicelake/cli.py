@@ -112,7 +112,7 @@ def contracts(
     """Print the contracts of the cleaned zone as Markdown."""
     from practicelake.contracts.docs import render_markdown
 
-    out.print(render_markdown(entity), markup=False, highlight=False)
+    typer.echo(render_markdown(entity))
 
 
 @app.command()

@@ -1,0 +1,3 @@
+from practicelake.cli import main
+
+main()
