@@ -4,11 +4,12 @@ breaks. A row that breaks none is accepted and normalised."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from sqlglot import exp
 
-from practicelake.clean.sql import ident, literal, render, sql
-from practicelake.contracts import Column, Contract, Kind, Pii, reference_codes
+from practicelake.clean.sql import ident, literal, parameters, render, sql
+from practicelake.contracts import BY_ENTITY, Column, Contract, Kind, Pii, reference_codes
 
 PARSE: dict[Kind, str] = {
     Kind.STRING: "__text__",
@@ -145,3 +146,22 @@ def accepted_query(contract: Contract) -> str:
             columns.append(_normalised(column).as_(name, quoted=True))
     columns.append(ident("raw_line"))
     return sql(exp.select(*columns).from_("judged").where("violation is null").order_by("raw_line"))
+
+
+@dataclass(frozen=True)
+class CompiledContract:
+    """A contract's queries, built once per process."""
+
+    judge_sql: str
+    judge_parameters: frozenset[str]
+    accepted_sql: str
+    accepted_parameters: frozenset[str]
+    violations: list[Violation]
+
+
+@cache
+def compiled(entity: str) -> CompiledContract:
+    contract = BY_ENTITY[entity]
+    judge_sql, found = judge_query(contract)
+    accept_sql = accepted_query(contract)
+    return CompiledContract(judge_sql, parameters(judge_sql), accept_sql, parameters(accept_sql), found)

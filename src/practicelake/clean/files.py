@@ -8,10 +8,9 @@ from datetime import date
 import duckdb
 import pyarrow as pa
 
-from practicelake.clean.checks import Violation, accepted_query, judge_query
+from practicelake.clean.checks import Violation, compiled
 from practicelake.clean.parse import parse
 from practicelake.clean.pseudonym import pseudonymise
-from practicelake.clean.sql import bind
 from practicelake.contracts import Contract
 from practicelake.lakehouse.schemas import QUARANTINE
 
@@ -36,16 +35,20 @@ def clean_file(
     con: duckdb.DuckDBPyConnection, contract: Contract, data: bytes, sha256: str, context: FileContext
 ) -> CleanedFile:
     parsed = parse(contract, data)
-    judge_sql, checks = judge_query(contract)
+    queries = compiled(contract.entity)
     con.register("incoming", parsed.rows)
     values: dict[str, object] = {
         "practice_id": context.practice_id,
         "time_zone": context.time_zone,
         "reference_date": context.reference_date,
     }
-    con.execute("create or replace temp table judged as " + judge_sql, bind(judge_sql, values))
-    accept_sql = accepted_query(contract)
-    accepted = con.execute(accept_sql, bind(accept_sql, values)).to_arrow_table()
+    con.execute(
+        "create or replace temp table judged as " + queries.judge_sql,
+        {k: v for k, v in values.items() if k in queries.judge_parameters},
+    )
+    accepted = con.execute(
+        queries.accepted_sql, {k: v for k, v in values.items() if k in queries.accepted_parameters}
+    ).to_arrow_table()
     rejected = con.sql("select raw_line, violation from judged where violation is not null").to_arrow_table()
     con.execute("drop table judged")
     con.unregister("incoming")
@@ -53,7 +56,7 @@ def clean_file(
     accepted = accepted.append_column("raw_file_sha256", pa.repeat(sha256, accepted.num_rows))
     accepted = accepted.append_column("run_id", pa.repeat(context.run_id, accepted.num_rows))
     lines = rejected.column("raw_line").to_pylist() + [bad.line for bad in parsed.bad_rows]
-    found: list[Violation] = [checks[i] for i in rejected.column("violation").to_pylist()]
+    found: list[Violation] = [queries.violations[i] for i in rejected.column("violation").to_pylist()]
     found += [Violation("field_count", None, bad.detail) for bad in parsed.bad_rows]
     quarantined = pa.table(
         {

@@ -35,7 +35,6 @@ def sql(node: exp.Expression) -> str:
     return node.sql(DIALECT)
 
 
-def bind(query: str, values: dict[str, object]) -> dict[str, object]:
-    """The values among `values` that `query` names as `$parameter` (DuckDB wants exactly those)."""
-    named = {node.name for node in sqlglot.parse_one(query, read=DIALECT).find_all(exp.Placeholder)}
-    return {name: value for name, value in values.items() if name in named}
+def parameters(query: str) -> frozenset[str]:
+    """The `$parameter` names a query uses (DuckDB wants exactly those bound)."""
+    return frozenset(node.name for node in sqlglot.parse_one(query, read=DIALECT).find_all(exp.Placeholder))

@@ -1,0 +1,88 @@
+"""One benchmark phase per process, so that each one's peak memory is its own.
+
+Usage: python bench/phases.py PHASE WORKDIR [APPOINTMENTS PRACTICES]
+Prints one JSON line: {"seconds": ..., "rows": ...}.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+import duckdb
+
+from practicelake.contracts import CONTRACTS
+from practicelake.pipeline import Lakehouse
+from practicelake.settings import Settings, load_settings
+
+
+def settings_for(work: Path) -> Settings:
+    practices = tomllib.loads((work / "exports" / "practices.toml").read_text(encoding="utf-8"))["practices"]
+    return load_settings(
+        warehouse_uri=(work / "lakehouse").as_uri(),
+        key_file=work / "keys.json",
+        state_dir=work / "state",
+        practices=practices,
+    )
+
+
+def csv_files(work: Path, dataset: str) -> list[str]:
+    return sorted(str(p) for p in (work / "exports").glob(f"*/*/{dataset}.csv"))
+
+
+def count_rows(work: Path) -> int:
+    return sum(sum(1 for _ in Path(f).open("rb")) - 1 for c in CONTRACTS for f in csv_files(work, c.dataset))
+
+
+def generate(work: Path, appointments: int, practices: int) -> dict[str, float]:
+    from practicelake.synth import generate as run
+
+    start = time.perf_counter()
+    report = run(work / "exports", practices=practices, years=2, seed=7, appointments=appointments)
+    return {"seconds": time.perf_counter() - start, "appointments": report.appointments}
+
+
+def ingest(work: Path) -> dict[str, float]:
+    lakehouse = Lakehouse.open(settings_for(work))
+    start = time.perf_counter()
+    for folder in sorted(p for p in (work / "exports").iterdir() if p.is_dir()):
+        lakehouse.ingest(folder.name, [folder])
+    return {"seconds": time.perf_counter() - start}
+
+
+def transform(work: Path) -> dict[str, float]:
+    lakehouse = Lakehouse.open(settings_for(work))
+    start = time.perf_counter()
+    report = lakehouse.transform()
+    return {"seconds": time.perf_counter() - start, "wrote": report.run_id is not None}
+
+
+def floor(work: Path) -> dict[str, float]:
+    """The floor this stack allows: plain DuckDB reading the same CSVs and writing Parquet."""
+    out = work / "floor"
+    out.mkdir(exist_ok=True)
+    con = duckdb.connect()
+    start = time.perf_counter()
+    for contract in CONTRACTS:
+        files = csv_files(work, contract.dataset)
+        if files:
+            con.read_csv(files, union_by_name=True).write_parquet(str(out / f"{contract.dataset}.parquet"))
+    return {"seconds": time.perf_counter() - start}
+
+
+def main() -> None:
+    phase, work = sys.argv[1], Path(sys.argv[2])
+    if phase == "generate":
+        result = generate(work, int(sys.argv[3]), int(sys.argv[4]))
+    elif phase == "rows":
+        result = {"rows": count_rows(work)}
+    else:
+        result = {"ingest": ingest, "transform": transform, "floor": floor}[phase](work)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

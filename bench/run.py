@@ -1,0 +1,83 @@
+"""make bench: throughput and peak memory of generate, ingest and transform, each beside the
+floor measured in the same run (plain DuckDB: the same CSVs -> Parquet). Prints figures; no
+pass/fail on time, since this machine is shared and noisy.
+
+Usage: python bench/run.py [--appointments N] [--practices N] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+PHASES = Path(__file__).with_name("phases.py")
+
+
+def run_phase(*args: str) -> tuple[dict[str, float], float]:
+    """Run one phase in its own process; return its JSON result and its peak RSS in MiB."""
+    process = subprocess.Popen([sys.executable, str(PHASES), *args], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"phase {args[0]} failed with exit code {process.returncode}")
+    return json.loads(output.strip().splitlines()[-1]), usage.ru_maxrss / 1024
+
+
+def measure(work: Path, appointments: int, practices: int) -> dict[str, tuple[dict[str, float], float]]:
+    results = {"generate": run_phase("generate", str(work), str(appointments), str(practices))}
+    results["rows"] = run_phase("rows", str(work))
+    results["floor"] = run_phase("floor", str(work))
+    for phase in ("ingest", "transform"):
+        results[phase] = run_phase(phase, str(work))
+    results["noop"] = run_phase("transform", str(work))
+    return results
+
+
+def report(appointments: int, practices: int, results: dict[str, tuple[dict[str, float], float]]) -> None:
+    rows = results["rows"][0]["rows"]
+    made = results["generate"][0]["appointments"]
+    print(f"\n== {made:,.0f} appointments, {practices} practices, {rows:,.0f} rows in all CSV files ==")
+    print(f"{'phase':<12}{'seconds':>10}{'rows/s':>14}{'peak MiB':>10}   note")
+    gen_s = results["generate"][0]["seconds"]
+    per_minute = made / gen_s * 60
+    for phase in ("generate", "ingest", "floor", "transform", "noop"):
+        (result, peak) = results[phase]
+        seconds = result["seconds"]
+        note = ""
+        if phase == "generate":
+            note = f"{per_minute:,.0f} appointments/minute (target >= 1,000,000)"
+        if phase == "transform":
+            note = f"{seconds / results['floor'][0]['seconds']:.2f} x floor (target <= 3)"
+        if phase == "noop":
+            note = f"{seconds / results['transform'][0]['seconds']:.1%} of the first run (target < 10%)"
+        if phase == "floor":
+            note = "plain DuckDB: read_csv -> Parquet, same files"
+        print(f"{phase:<12}{seconds:>10.2f}{rows / seconds:>14,.0f}{peak:>10,.0f}   {note}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--appointments", type=int, default=1_000_000)
+    parser.add_argument("--practices", type=int, default=10)
+    parser.add_argument("--keep", action="store_true", help="keep the working folder")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="practicelake-bench-"))
+    try:
+        report(args.appointments, args.practices, measure(work, args.appointments, args.practices))
+    finally:
+        if args.keep:
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
