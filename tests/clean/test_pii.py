@@ -1,0 +1,117 @@
+"""An attacker's look at the cleaned zone: does any identifier the exports held come out?
+
+Every identifier value the generator wrote (MRN, names, phone, email, address, city, member
+number, full postal code, notes) is collected from the raw exports and searched for in every
+cell of every table practicelake writes, whole and word by word.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import pytest
+from clean.generated import ingest_all, small_export
+
+from practicelake.clean.pseudonym import pseudonym
+from practicelake.contracts import BY_DATASET, Pii
+from practicelake.pipeline import Lakehouse
+from practicelake.security.keystore import KeyStore
+from practicelake.settings import Settings
+
+IDENTIFYING = (Pii.PATIENT_ID, Pii.DIRECT, Pii.FREE_TEXT, Pii.POSTAL_CODE, Pii.BIRTH_DATE)
+WORDS = re.compile(r"[\s|]+")
+# Names and towns are searched for word by word too (a name inside a longer text is a leak);
+# street words ("Lane", "Protea") are not identifying alone, so addresses are matched whole.
+WORD_BY_WORD = {"first_name", "last_name", "city"}
+
+
+def exported_patients(root: Path) -> list[dict[str, str]]:
+    return [row for path in sorted(root.glob("*/*/patients.csv"))
+            for row in csv.DictReader(path.read_text(encoding="utf-8").splitlines())]
+
+
+def identifier_values(root: Path) -> set[str]:
+    columns = [c.name for c in BY_DATASET["patients"].columns if c.pii in IDENTIFYING and c.pii is not Pii.BIRTH_DATE]
+    values: set[str] = set()
+    for row in exported_patients(root):
+        for column in columns:
+            value = (row.get(column) or "").strip()
+            if value:
+                values.add(value)
+                if column in WORD_BY_WORD:
+                    values.update(w for w in WORDS.split(value) if len(w) >= 4)
+    return values
+
+
+def every_cell(lakehouse: Lakehouse) -> list[tuple[str, str, str]]:
+    cells = []
+    for namespace in ("cleaned", "ops"):
+        for _, name in lakehouse.catalog.list_tables(namespace):
+            table = lakehouse.catalog.load_table(f"{namespace}.{name}").scan().to_arrow()
+            for column in table.column_names:
+                for value in table.column(column).to_pylist():
+                    if value is None:
+                        continue
+                    texts = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+                    cells.extend((f"{namespace}.{name}", column, text) for text in texts)
+    return cells
+
+
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Lakehouse, Settings]:
+    from conftest import local_settings
+
+    root = tmp_path_factory.mktemp("pii")
+    exports = root / "exports"
+    truth = small_export(exports, practices=2, appointments=4000, seed=9)
+    settings = local_settings(root)
+    lakehouse = Lakehouse.open(settings)
+    ingest_all(lakehouse, exports, truth)
+    lakehouse.transform()
+    return exports, lakehouse, settings
+
+
+def test_no_identifier_reaches_any_table(scanned: tuple[Path, Lakehouse, Settings]) -> None:
+    exports, lakehouse, _ = scanned
+    identifiers = identifier_values(exports)
+    assert len(identifiers) > 1000  # the scan has something to find
+    leaks = [
+        (table, column, text)
+        for table, column, text in every_cell(lakehouse)
+        if table != "ops.raw_files"  # file names and object keys, not row data
+        and (text in identifiers or any(word in identifiers for word in WORDS.split(text)))
+    ]
+    assert leaks == []
+
+
+def test_date_of_birth_is_reduced_to_birth_year(scanned: tuple[Path, Lakehouse, Settings]) -> None:
+    exports, lakehouse, settings = scanned
+    keys = KeyStore(settings.key_file)
+    cleaned = {
+        (r["practice_id"], r["patient_key"]): r
+        for r in lakehouse.catalog.load_table("cleaned.patient").scan().to_arrow().to_pylist()
+    }
+    checked = 0
+    for row in exported_patients(exports):
+        key = (row["practice_id"], pseudonym(keys.pseudonym_secret(row["practice_id"]), row["patient_id"]))
+        patient = cleaned.get(key)
+        if patient is None:
+            continue  # a quarantined row
+        checked += 1
+        assert row["date_of_birth"] not in {str(v) for v in patient.values()}
+        if patient["age_over_89"]:
+            assert patient["birth_year"] is None
+        else:
+            assert patient["birth_year"] == int(row["date_of_birth"][:4])
+        assert patient["postal_prefix"] == row["postal_code"].replace(" ", "").upper()[:3]
+    assert checked > 500
+
+
+def test_cleaned_schemas_have_no_identifier_columns(scanned: tuple[Path, Lakehouse, Settings]) -> None:
+    _, lakehouse, _ = scanned
+    for contract in BY_DATASET.values():
+        dropped = {c.name for c in contract.columns if c.pii in IDENTIFYING}
+        columns = set(lakehouse.catalog.load_table(f"cleaned.{contract.entity}").schema().column_names)
+        assert not columns & dropped, contract.entity
