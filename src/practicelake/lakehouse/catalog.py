@@ -9,7 +9,10 @@ import pyarrow as pa
 from pyiceberg.catalog import Catalog
 from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.exceptions import NoSuchTableError
+from pyiceberg.partitioning import UNPARTITIONED_PARTITION_SPEC, PartitionField, PartitionSpec
+from pyiceberg.schema import Schema, assign_fresh_schema_ids
 from pyiceberg.table import Table
+from pyiceberg.transforms import IdentityTransform
 
 from practicelake.errors import SettingsError
 from practicelake.settings import Settings
@@ -46,17 +49,23 @@ def open_catalog(settings: Settings) -> Catalog:
     return catalog
 
 
+def iceberg_schema(schema: pa.Schema) -> Schema:
+    return assign_fresh_schema_ids(Catalog._convert_schema_if_needed(schema))
+
+
 def ensure_table(catalog: Catalog, identifier: str, schema: pa.Schema, *, partitioned: bool = True) -> Table:
-    """The table, created (format v2, identity-partitioned by practice_id) if missing."""
+    """The table, created in one commit (format v2, identity-partitioned by practice_id) if missing."""
     try:
         return catalog.load_table(identifier)
     except NoSuchTableError:
         pass
-    table = catalog.create_table_if_not_exists(identifier, schema=schema)
-    if partitioned and table.spec().is_unpartitioned():
-        with table.update_spec() as spec:
-            spec.add_identity("practice_id")
-    return table
+    fresh = iceberg_schema(schema)
+    spec = UNPARTITIONED_PARTITION_SPEC
+    if partitioned:
+        source = fresh.find_field("practice_id").field_id
+        spec = PartitionSpec(PartitionField(source_id=source, field_id=1000, transform=IdentityTransform(),
+                                            name="practice_id"))
+    return catalog.create_table_if_not_exists(identifier, schema=fresh, partition_spec=spec)
 
 
 def current_snapshot_id(table: Table) -> int | None:
