@@ -13,7 +13,11 @@ COMMANDS = ["generate", "ingest", "transform", "status", "contracts", "demo"]
 
 def practicelake(*args: str, cwd: Path, env_home: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "practicelake", *args], cwd=cwd, capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "practicelake", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={"HOME": str(env_home or cwd), "PATH": "/usr/bin:/bin", "COLUMNS": "200"},
     )
 

@@ -35,8 +35,13 @@ def _settings(config: Path | None) -> Settings:
 
 def _progress() -> Progress:
     return Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, transient=True,
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
     )
 
 
@@ -70,9 +75,7 @@ def ingest(
     lakehouse = Lakehouse.open(_settings(config))
     with _progress() as progress:
         task = progress.add_task("ingesting", total=None)
-        report = lakehouse.ingest(
-            practice, paths, source=source, batch=batch, on_file=lambda e: progress.advance(task)
-        )
+        report = lakehouse.ingest(practice, paths, source=source, batch=batch, on_file=lambda e: progress.advance(task))
     for entry in report.failures:
         err.print(f"[red]error[/red]: {entry.source_name} ({entry.batch}): {entry.reason}", highlight=False)
     out.print(reports.ingest(report))

@@ -84,14 +84,34 @@ def practice_summary(catalog: Catalog, practice: str | None = None) -> tuple[Any
 def status(console: Console, catalog: Catalog, *, practice: str | None, files: bool) -> bool:
     per_file, per_dataset = practice_summary(catalog, practice)
     if files and per_file.num_rows:
-        columns = ["practice_id", "batch", "dataset", "status", "rows_read", "rows_cleaned", "rows_quarantined",
-                   "rows_duplicate", "balanced", "reason"]
+        columns = [
+            "practice_id",
+            "batch",
+            "dataset",
+            "status",
+            "rows_read",
+            "rows_cleaned",
+            "rows_quarantined",
+            "rows_duplicate",
+            "balanced",
+            "reason",
+        ]
         rows = [[r[c] for c in columns] for r in per_file.to_pylist()]
         console.print(_table("raw files", columns, rows))
-    columns = ["practice_id", "dataset", "files", "rows_read", "rows_cleaned", "rows_quarantined", "rows_duplicate",
-               "failed_files", "balanced"]
-    console.print(_table("per practice and dataset", columns, [[r[c] for c in columns]
-                                                              for r in per_dataset.to_pylist()]))
+    columns = [
+        "practice_id",
+        "dataset",
+        "files",
+        "rows_read",
+        "rows_cleaned",
+        "rows_quarantined",
+        "rows_duplicate",
+        "failed_files",
+        "balanced",
+    ]
+    console.print(
+        _table("per practice and dataset", columns, [[r[c] for c in columns] for r in per_dataset.to_pylist()])
+    )
     runs = recent_runs(catalog)
     columns = ["run_id", "started_at", "finished_at", "status", "rows_read", "rows_quarantined", "rows_duplicate"]
     console.print(_table("last runs", columns, [[r[c] for c in columns] for r in runs]))

@@ -7,7 +7,6 @@ from decimal import Decimal
 from pathlib import Path
 
 from clean.lake import export, quarantine_rules, rows
-
 from practicelake.pipeline import Lakehouse
 from practicelake.settings import Settings
 
@@ -15,7 +14,10 @@ APPOINTMENT_HEADER = (
     "practice_id,appointment_id,patient_id,provider_id,location_id,booked_at,start_at,duration_minutes,"
     "appointment_type,status,cancelled_at,checked_in_at,visit_start_at,visit_end_at,notes"
 )
-CHARGE_HEADER = "practice_id,charge_id,encounter_id,patient_id,provider_id,procedure_code,modifier,units,amount,service_date,posted_date"
+CHARGE_HEADER = (
+    "practice_id,charge_id,encounter_id,patient_id,provider_id,procedure_code,modifier,units,amount,"
+    "service_date,posted_date"
+)
 
 
 def load(local: Settings, *paths: Path, practice: str = "P001") -> Lakehouse:
@@ -27,11 +29,16 @@ def load(local: Settings, *paths: Path, practice: str = "P001") -> Lakehouse:
 
 def test_appointment_is_normalised(local: Settings, tmp_path: Path) -> None:
     path = export(
-        tmp_path, "P001", "2024-03", "appointments", APPOINTMENT_HEADER,
+        tmp_path,
+        "P001",
+        "2024-03",
+        "appointments",
+        APPOINTMENT_HEADER,
         "P001,A1,MRN00000001,DR1,L1,2024-02-20 10:00:00,2024-03-01 09:00:00,15,New Patient,Completed,,"
         "2024-03-01 08:55:00,2024-03-01 09:10:00,2024-03-01 09:30:00,call before",
         " P001 ,A2,MRN00000002,DR1,L1,2024-02-21 10:00:00,2024-03-01 09:15:00,15,established,No Show,,,,,",
-        "P001,A3,MRN00000002,DR1,,2024-02-21 10:00:00,2024-03-02 09:15:00,15,follow-up,Late Cancel,2024-03-01 18:00:00,,,,",
+        "P001,A3,MRN00000002,DR1,,2024-02-21 10:00:00,2024-03-02 09:15:00,15,follow-up,Late Cancel,"
+        "2024-03-01 18:00:00,,,,",
     )
     lakehouse = load(local, path)
     cleaned = {r["appointment_id"]: r for r in rows(lakehouse, "cleaned.appointment")}
@@ -48,12 +55,16 @@ def test_appointment_is_normalised(local: Settings, tmp_path: Path) -> None:
 def test_each_rule_quarantines_with_its_name_and_column(local: Settings, tmp_path: Path) -> None:
     good = "P001,C{n},E1,MRN00000001,DR1,99213,25,1,120.00,2024-03-01,2024-03-02"
     path = export(
-        tmp_path, "P001", "2024-03", "charges", CHARGE_HEADER,
-        good.format(n=1),                                                    # line 2: clean
-        "P001,,E1,MRN00000001,DR1,99213,,1,120.00,2024-03-01,2024-03-02",    # 3: missing key
+        tmp_path,
+        "P001",
+        "2024-03",
+        "charges",
+        CHARGE_HEADER,
+        good.format(n=1),  # line 2: clean
+        "P001,,E1,MRN00000001,DR1,99213,,1,120.00,2024-03-01,2024-03-02",  # 3: missing key
         "P002,C3,E1,MRN00000001,DR1,99213,,1,120.00,2024-03-01,2024-03-02",  # 4: another practice
-        "P001,C4,,MRN00000001,DR1,99213,,1,120.00,2024-03-01,2024-03-02",    # 5: required
-        "P001,C5,E1,MRN00000001,DR1,99213,,1,\"12,50\",2024-03-01,2024-03-02",  # 6: money with a comma
+        "P001,C4,,MRN00000001,DR1,99213,,1,120.00,2024-03-01,2024-03-02",  # 5: required
+        'P001,C5,E1,MRN00000001,DR1,99213,,1,"12,50",2024-03-01,2024-03-02',  # 6: money with a comma
         "P001,C6,E1,MRN00000001,DR1,99213,,thirty,120.00,2024-03-01,2024-03-02",  # 7: not an integer
         "P001,C7,E1,MRN00000001,DR1,99213,,1,120.00,2024-02-30,2024-03-02",  # 8: no such date
         "P001,C8,E1,MRN00000001,DR1,99213,,1,120.00,1800-03-01,2024-03-02",  # 9: implausible date
@@ -61,7 +72,7 @@ def test_each_rule_quarantines_with_its_name_and_column(local: Settings, tmp_pat
         "P001,C10,E1,MRN00000001,DR1,99213,,0,120.00,2024-03-01,2024-03-02",  # 11: below minimum
         "P001,C11,E1,MRN00000001,DR1,99213,,1,120.00,2024-03-05,2024-03-02",  # 12: posted before service
         "P001,C12,E1,MRN00000001,DR1,99213,,1,120.001,2024-03-01,2024-03-02",  # 13: fractions of a cent
-        "P001,C13,E1,MRN00000001",                                           # 14: too few fields
+        "P001,C13,E1,MRN00000001",  # 14: too few fields
     )
     lakehouse = load(local, path)
     assert quarantine_rules(lakehouse) == {
@@ -84,14 +95,20 @@ def test_each_rule_quarantines_with_its_name_and_column(local: Settings, tmp_pat
 
 def test_reference_codes_and_code_lists(local: Settings, tmp_path: Path) -> None:
     adjustments = export(
-        tmp_path, "P001", "2024-03", "adjustments",
+        tmp_path,
+        "P001",
+        "2024-03",
+        "adjustments",
         "practice_id,adjustment_id,claim_id,charge_id,payer_id,group_code,carc_code,rarc_code,amount,adjusted_on",
         "P001,J1,CL1,C1,PAY1,co,45,,30.00,2024-03-10",
         "P001,J2,CL1,C1,PAY1,CO,Z99,,30.00,2024-03-10",
         "P001,J3,CL1,C1,PAY1,XX,45,,30.00,2024-03-10",
     )
     encounters = export(
-        tmp_path, "P001", "2024-03", "encounters",
+        tmp_path,
+        "P001",
+        "2024-03",
+        "encounters",
         "practice_id,encounter_id,appointment_id,patient_id,provider_id,location_id,encounter_date,place_of_service,"
         "diagnosis_codes,notes",
         "P001,E1,A1,MRN00000001,DR1,L1,2024-03-01,11,J06.9|i10,",
@@ -118,7 +135,11 @@ PATIENT_HEADER = (
 
 def test_patient_identifiers_stay_in_raw(local: Settings, tmp_path: Path) -> None:
     path = export(
-        tmp_path, "P001", "2024-03", "patients", PATIENT_HEADER,
+        tmp_path,
+        "P001",
+        "2024-03",
+        "patients",
+        PATIENT_HEADER,
         "P001,MRN00000001,Nomvula,Dlamini,1984-07-09,F,+27 82 555 0101,nd@example.org,3 Jacaranda Rd,Durban,4001,"
         "MBR555000111,PAY1,2019-05-01,Nomvula prefers mornings",
         "P001,MRN00000002,Pieter,Botha,1931-01-01,M,,,,,0083,,PAY1,2019-05-01,",
@@ -129,8 +150,17 @@ def test_patient_identifiers_stay_in_raw(local: Settings, tmp_path: Path) -> Non
     assert set(patients) == {"4001984", "008None"}
     assert patients["008None"]["age_over_89"] is True  # born 1931: over 89, year withheld
     assert set(patients["4001984"]) == {
-        "practice_id", "patient_key", "birth_year", "age_over_89", "sex", "postal_prefix", "primary_payer_id",
-        "registered_on", "raw_file_sha256", "raw_line", "run_id",
+        "practice_id",
+        "patient_key",
+        "birth_year",
+        "age_over_89",
+        "sex",
+        "postal_prefix",
+        "primary_payer_id",
+        "registered_on",
+        "raw_file_sha256",
+        "raw_line",
+        "run_id",
     }
     (quarantined,) = rows(lakehouse, "ops.quarantine")
     assert quarantined["rule"] == "born_before_registration"
@@ -155,8 +185,15 @@ def test_pseudonym_is_stable_across_batches_and_differs_across_practices(local: 
 def test_latest_batch_wins_even_when_received_first(local: Settings, tmp_path: Path) -> None:
     header = "practice_id,payer_id,name,payer_type"
     later = export(tmp_path, "P001", "2024-02", "payers", header, "P001,PAY1,Renamed Scheme,medical scheme")
-    earlier = export(tmp_path, "P001", "2024-01", "payers", header, "P001,PAY1,Old Scheme,medical scheme",
-                     "P001,PAY2,Government,government")
+    earlier = export(
+        tmp_path,
+        "P001",
+        "2024-01",
+        "payers",
+        header,
+        "P001,PAY1,Old Scheme,medical scheme",
+        "P001,PAY2,Government,government",
+    )
     lakehouse = load(local, later)
     lakehouse.ingest("P001", [earlier])
     lakehouse.transform()

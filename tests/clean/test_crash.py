@@ -13,7 +13,7 @@ import pytest
 from pyiceberg.catalog.sql import SqlCatalog
 
 from clean.generated import COMPARED, contents, ingest_all, small_export
-from conftest import local_settings
+from lakes import local_settings
 from practicelake.clean.reconcile import reconcile
 from practicelake.clean.transform import ensure_tables
 from practicelake.pipeline import Lakehouse
@@ -62,8 +62,14 @@ def uninterrupted(
 
 
 def crash_points(total: int) -> list[tuple[int, str]]:
-    return [(1, "before"), (1, "after"), (total // 2, "before"), (total // 2 + 1, "after"), (total, "before"),
-            (total, "after")]
+    return [
+        (1, "before"),
+        (1, "after"),
+        (total // 2, "before"),
+        (total // 2 + 1, "after"),
+        (total, "before"),
+        (total, "after"),
+    ]
 
 
 @pytest.mark.parametrize("point", range(6))

@@ -12,8 +12,8 @@ import re
 from pathlib import Path
 
 import pytest
-from clean.generated import ingest_all, small_export
 
+from clean.generated import ingest_all, small_export
 from practicelake.clean.pseudonym import pseudonym
 from practicelake.contracts import BY_DATASET, Pii
 from practicelake.pipeline import Lakehouse
@@ -28,8 +28,11 @@ WORD_BY_WORD = {"first_name", "last_name", "city"}
 
 
 def exported_patients(root: Path) -> list[dict[str, str]]:
-    return [row for path in sorted(root.glob("*/*/patients.csv"))
-            for row in csv.DictReader(path.read_text(encoding="utf-8").splitlines())]
+    return [
+        row
+        for path in sorted(root.glob("*/*/patients.csv"))
+        for row in csv.DictReader(path.read_text(encoding="utf-8").splitlines())
+    ]
 
 
 def identifier_values(root: Path) -> set[str]:
@@ -61,7 +64,7 @@ def every_cell(lakehouse: Lakehouse) -> list[tuple[str, str, str]]:
 
 @pytest.fixture(scope="module")
 def scanned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Lakehouse, Settings]:
-    from conftest import local_settings
+    from lakes import local_settings
 
     root = tmp_path_factory.mktemp("pii")
     exports = root / "exports"

@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+
 from clean.generated import (
     COMPARED,
     batches,
@@ -15,8 +16,7 @@ from clean.generated import (
     small_export,
     snapshot_ids,
 )
-from conftest import local_settings
-
+from lakes import local_settings
 from practicelake.clean.reconcile import reconcile
 from practicelake.contracts import CONTRACTS
 from practicelake.pipeline import Lakehouse
@@ -104,8 +104,11 @@ def test_altered_raw_object_fails_its_file_not_the_run(local: Settings, tmp_path
     truth = small_export(exports, practices=1, appointments=500)
     lakehouse = Lakehouse.open(local)
     ingest_all(lakehouse, exports, truth)
-    victim = next(e for e in lakehouse.catalog.load_table("ops.raw_files").scan().to_arrow().to_pylist()
-                  if e["dataset"] == "appointments" and e["status"] == "ingested")
+    victim = next(
+        e
+        for e in lakehouse.catalog.load_table("ops.raw_files").scan().to_arrow().to_pylist()
+        if e["dataset"] == "appointments" and e["status"] == "ingested"
+    )
     path = Path(local.warehouse_uri.removeprefix("file://")) / victim["object_key"]
     data = path.read_bytes()
     path.chmod(0o644)

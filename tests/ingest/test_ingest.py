@@ -98,6 +98,8 @@ def test_unknown_dataset_is_kept_and_failed(lakehouse: Lakehouse, tmp_path: Path
 
 
 def test_header_names_are_normalised(lakehouse: Lakehouse, tmp_path: Path) -> None:
-    path = write(tmp_path / "2024-01", "payers.csv", b"\xef\xbb\xbfPractice ID,Payer-ID,Name,Payer Type\nP001,A,B,insurer\n")
+    path = write(
+        tmp_path / "2024-01", "payers.csv", b"\xef\xbb\xbfPractice ID,Payer-ID,Name,Payer Type\nP001,A,B,insurer\n"
+    )
     (entry,) = lakehouse.ingest("P001", [path]).entries
     assert entry.status == "ingested", entry.reason

@@ -46,7 +46,7 @@ def test_list_exists_delete(settings: Settings) -> None:
 
 
 def test_missing_object_is_a_clear_error(settings: Settings) -> None:
-    with pytest.raises(StorageError, match="nope.csv"):
+    with pytest.raises(StorageError, match=r"nope\.csv"):
         open_store(settings).get("raw/nope.csv")
 
 

@@ -57,18 +57,31 @@ def _column_checks(contract: Contract, column: Column) -> list[tuple[exp.Express
         add("year(__value__) not between 1900 and 2100", "implausible_date", "a date outside 1900-2100")
     if column.allowed is not None:
         allowed = exp.Array(expressions=[literal(k) for k in column.allowed])
-        add("not list_contains(__allowed__, lower(__text__))", "allowed_values", "not an allowed value", allowed=allowed)
+        add(
+            "not list_contains(__allowed__, lower(__text__))", "allowed_values", "not an allowed value", allowed=allowed
+        )
     if column.pattern is not None:
         pattern = literal(f"(?:{column.pattern})")
         if column.kind is Kind.CODE_LIST:
-            template = "len(list_filter(string_split(__text__, '|'), c -> not regexp_full_match(upper(trim(c)), __p__))) > 0"
+            template = (
+                "len(list_filter(string_split(__text__, '|'), c -> not regexp_full_match(upper(trim(c)), __p__))) > 0"
+            )
             add(template, "code_format", "a code in the list has the wrong format", p=pattern)
         else:
-            add("not regexp_full_match(upper(__text__), __p__)", "code_format", "not in the expected code format", p=pattern)
+            add(
+                "not regexp_full_match(upper(__text__), __p__)",
+                "code_format",
+                "not in the expected code format",
+                p=pattern,
+            )
     if column.reference is not None:
         codes = exp.Array(expressions=[literal(code) for code in reference_codes(column.reference)])
-        add("not list_contains(__codes__, upper(__text__))", "unknown_code", f"not a known {column.reference} code",
-            codes=codes)
+        add(
+            "not list_contains(__codes__, upper(__text__))",
+            "unknown_code",
+            f"not a known {column.reference} code",
+            codes=codes,
+        )
     if column.minimum is not None:
         add("__value__ < __m__", "minimum", f"below the minimum of {column.minimum:g}", m=literal(column.minimum))
     return checks
@@ -94,8 +107,9 @@ def violations(contract: Contract) -> list[tuple[exp.Expression, Violation]]:
 def judge_query(contract: Contract) -> tuple[str, list[Violation]]:
     """SQL over `incoming` (text columns + raw_line) giving text, parsed values and `violation`,
     the index of the first check the row fails (NULL when it passes)."""
-    texts = [render("nullif(trim(__c__), '')", c=ident(c.name)).as_(c.name + "__text", quoted=True)
-             for c in contract.columns]
+    texts = [
+        render("nullif(trim(__c__), '')", c=ident(c.name)).as_(c.name + "__text", quoted=True) for c in contract.columns
+    ]
     parsed = [render(PARSE[c.kind], text=_text(c)).as_(c.name, quoted=True) for c in contract.columns]
     checks = violations(contract)
     case = exp.Case(ifs=[exp.If(this=cond, true=literal(i)) for i, (cond, _) in enumerate(checks)])
@@ -132,15 +146,18 @@ def _normalised(column: Column) -> exp.Expression:
 
 def accepted_query(contract: Contract) -> str:
     """SQL over `judged`: the accepted rows, normalised, in cleaned-zone columns (no lineage)."""
-    columns: list[exp.Expression] = []
+    columns: list[exp.Expr] = []
     for column in contract.columns:
         name = column.cleaned_name
         if name is None:
             continue
         if column.pii is Pii.BIRTH_DATE:
             age = render("date_sub('year', __value__, $reference_date::date)", value=ident(column.name))
-            columns.append(render("case when __age__ > 89 then null else year(__v__) end", age=age,
-                                  v=ident(column.name)).as_(name, quoted=True))
+            columns.append(
+                render("case when __age__ > 89 then null else year(__v__) end", age=age, v=ident(column.name)).as_(
+                    name, quoted=True
+                )
+            )
             columns.append(render("__age__ > 89", age=age).as_("age_over_89", quoted=True))
         else:
             columns.append(_normalised(column).as_(name, quoted=True))

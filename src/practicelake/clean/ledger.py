@@ -27,7 +27,7 @@ def ingested_files(catalog: Catalog) -> pa.Table:
     )
     seen: set[tuple[str, str, str]] = set()
     keep = []
-    for i, row in enumerate(manifest.select(["practice_id", "dataset", "sha256"]).to_pylist()):
+    for row in manifest.select(["practice_id", "dataset", "sha256"]).to_pylist():
         identity = (row["practice_id"], row["dataset"], row["sha256"])
         keep.append(identity not in seen)
         seen.add(identity)
@@ -58,15 +58,29 @@ class Ledger:
     practices: set[str] = field(default_factory=set)
     tables: set[str] = field(default_factory=set)
 
-    def _load(self, practice_id: str, dataset: str, sha: str, status: str, reason: str | None,
-              counts: tuple[int, int, int, int]) -> None:
+    def _load(
+        self,
+        practice_id: str,
+        dataset: str,
+        sha: str,
+        status: str,
+        reason: str | None,
+        counts: tuple[int, int, int, int],
+    ) -> None:
         read, accepted, quarantined, duplicate = counts
         self.practices.add(practice_id)
         self.loads.append(
             {
-                "practice_id": practice_id, "sha256": sha, "dataset": dataset, "run_id": self.run_id,
-                "status": status, "reason": reason, "rows_read": read, "rows_accepted": accepted,
-                "rows_quarantined": quarantined, "rows_duplicate": duplicate,
+                "practice_id": practice_id,
+                "sha256": sha,
+                "dataset": dataset,
+                "run_id": self.run_id,
+                "status": status,
+                "reason": reason,
+                "rows_read": read,
+                "rows_accepted": accepted,
+                "rows_quarantined": quarantined,
+                "rows_duplicate": duplicate,
                 "loaded_at": datetime.now(UTC).replace(tzinfo=None),
             }
         )
@@ -100,21 +114,28 @@ class Ledger:
     def commit(self, catalog: Catalog) -> None:
         properties = {"practicelake.run_id": self.run_id}
         if self.quarantine:
-            catalog.load_table("ops.quarantine").append(pa.concat_tables(self.quarantine).cast(QUARANTINE),
-                                                        snapshot_properties=properties)
+            catalog.load_table("ops.quarantine").append(
+                pa.concat_tables(self.quarantine).cast(QUARANTINE), snapshot_properties=properties
+            )
         if self.duplicates:
-            catalog.load_table("ops.duplicates").append(pa.concat_tables(self.duplicates),
-                                                        snapshot_properties=properties)
-        catalog.load_table("ops.file_loads").append(pa.Table.from_pylist(self.loads, schema=FILE_LOADS),
-                                                    snapshot_properties=properties)
+            catalog.load_table("ops.duplicates").append(
+                pa.concat_tables(self.duplicates), snapshot_properties=properties
+            )
+        catalog.load_table("ops.file_loads").append(
+            pa.Table.from_pylist(self.loads, schema=FILE_LOADS), snapshot_properties=properties
+        )
         run = {
-            "run_id": self.run_id, "command": "transform", "started_at": self.started_at,
+            "run_id": self.run_id,
+            "command": "transform",
+            "started_at": self.started_at,
             "finished_at": datetime.now(UTC).replace(tzinfo=None),
             "status": "failed_files" if any(load["status"] == FAILED for load in self.loads) else "succeeded",
-            "practices": sorted(self.practices), "input_files": sorted({str(load["sha256"]) for load in self.loads}),
-            "output_tables": sorted(self.tables), "rows_read": self.total("rows_read"),
+            "practices": sorted(self.practices),
+            "input_files": sorted({str(load["sha256"]) for load in self.loads}),
+            "output_tables": sorted(self.tables),
+            "rows_read": self.total("rows_read"),
             "rows_cleaned": self.total("rows_accepted") - self.total("rows_duplicate"),
-            "rows_quarantined": self.total("rows_quarantined"), "rows_duplicate": self.total("rows_duplicate"),
+            "rows_quarantined": self.total("rows_quarantined"),
+            "rows_duplicate": self.total("rows_duplicate"),
         }
-        catalog.load_table("ops.runs").append(pa.Table.from_pylist([run], schema=RUNS),
-                                              snapshot_properties=properties)
+        catalog.load_table("ops.runs").append(pa.Table.from_pylist([run], schema=RUNS), snapshot_properties=properties)

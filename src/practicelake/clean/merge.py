@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
-from pyiceberg.expressions import EqualTo
 from pyiceberg.table import Table
 
 from practicelake.clean.sql import ident, render, sql
+from practicelake.lakehouse.catalog import practice_partition
 
 RANKED = """
 select
@@ -41,13 +41,18 @@ def merge(
     incoming: pa.Table,
     file_order: pa.Table,
 ) -> Merged:
-    partition = EqualTo("practice_id", practice_id)
+    partition = practice_partition(practice_id)
     has_rows = table.current_snapshot() is not None
     existing_keys = (
         table.scan(row_filter=partition, selected_fields=(key, "raw_file_sha256", "raw_line")).to_arrow()
         if has_rows
-        else pa.table({key: incoming.column(key).slice(0, 0), "raw_file_sha256": pa.array([], pa.string()),
-                       "raw_line": pa.array([], pa.int64())})
+        else pa.table(
+            {
+                key: incoming.column(key).slice(0, 0),
+                "raw_file_sha256": pa.array([], pa.string()),
+                "raw_line": pa.array([], pa.int64()),
+            }
+        )
     )
     candidates = pa.concat_tables(
         [

@@ -27,7 +27,7 @@ class ParsedFile:
 
     @property
     def rows_read(self) -> int:
-        return self.rows.num_rows + len(self.bad_rows)
+        return int(self.rows.num_rows) + len(self.bad_rows)
 
 
 def _read(data: bytes, names: list[str], threads: bool, bad_rows: list[BadRow]) -> pa.Table:

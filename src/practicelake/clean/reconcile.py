@@ -78,4 +78,5 @@ def recent_runs(catalog: Catalog, limit: int = 5) -> list[dict[str, object]]:
     if not catalog.table_exists("ops.runs"):
         return []
     runs = catalog.load_table("ops.runs").scan().to_arrow().sort_by([("started_at", "descending")])
-    return runs.slice(0, limit).to_pylist()
+    latest: list[dict[str, object]] = runs.slice(0, limit).to_pylist()
+    return latest

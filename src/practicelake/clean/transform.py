@@ -18,7 +18,6 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyiceberg.catalog import Catalog
-from pyiceberg.expressions import EqualTo
 
 from practicelake.clean.files import CleanedFile, FileContext, clean_file
 from practicelake.clean.ledger import Ledger, ingested_files, pending_files
@@ -26,7 +25,7 @@ from practicelake.clean.merge import merge
 from practicelake.contracts import CONTRACTS, Contract
 from practicelake.errors import LockedError, PracticelakeError
 from practicelake.ingest.raw import RawZone
-from practicelake.lakehouse.catalog import current_snapshot_id, ensure_table
+from practicelake.lakehouse.catalog import current_snapshot_id, ensure_table, practice_partition
 from practicelake.lakehouse.journal import Journal
 from practicelake.lakehouse.schemas import OPS_TABLES, cleaned_schema
 from practicelake.security.keystore import KeyStore
@@ -53,8 +52,9 @@ def transform_lock(state_dir: Path) -> Iterator[None]:
 
 
 def ensure_tables(catalog: Catalog) -> dict[str, object]:
-    tables: dict[str, object] = {f"cleaned.{c.entity}": ensure_table(catalog, f"cleaned.{c.entity}",
-                                                                      cleaned_schema(c)) for c in CONTRACTS}
+    tables: dict[str, object] = {
+        f"cleaned.{c.entity}": ensure_table(catalog, f"cleaned.{c.entity}", cleaned_schema(c)) for c in CONTRACTS
+    }
     for identifier, (schema, partitioned) in OPS_TABLES.items():
         tables[identifier] = ensure_table(catalog, identifier, schema, partitioned=partitioned)
     return tables
@@ -144,8 +144,7 @@ def _load_entity(
     rows = merged.rows.select(schema.names).cast(schema)
     properties = {"practicelake.run_id": context.run_id}
     if merged.replace_partition:
-        table.overwrite(rows, overwrite_filter=EqualTo("practice_id", context.practice_id),
-                        snapshot_properties=properties)
+        table.overwrite(rows, overwrite_filter=practice_partition(context.practice_id), snapshot_properties=properties)
     elif rows.num_rows:
         table.append(rows, snapshot_properties=properties)
     ledger.entity_loaded(context.practice_id, contract, cleaned, merged.superseded)

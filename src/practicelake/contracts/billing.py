@@ -49,7 +49,16 @@ CLAIM = Contract(
             required=True,
             allowed={
                 s: s
-                for s in ("submitted", "accepted", "denied", "paid", "partially_paid", "appealed", "written_off", "void")
+                for s in (
+                    "submitted",
+                    "accepted",
+                    "denied",
+                    "paid",
+                    "partially_paid",
+                    "appealed",
+                    "written_off",
+                    "void",
+                )
             },
         ),
         Column("first_adjudicated_at", Kind.TIMESTAMP, "When the payer first decided on it."),

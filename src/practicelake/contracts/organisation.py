@@ -41,7 +41,9 @@ PROVIDER = Contract(
     columns=(
         PRACTICE_ID,
         Column("provider_id", Kind.STRING, "Provider id in the source system.", required=True),
-        Column("display_name", Kind.STRING, "Name shown on schedules (workforce data, not patient data).", required=True),
+        Column(
+            "display_name", Kind.STRING, "Name shown on schedules (workforce data, not patient data).", required=True
+        ),
         Column("specialty", Kind.STRING, "Clinical specialty.", required=True),
         Column("fte", Kind.NUMBER, "Clinical full-time equivalent, 0 to 1.5.", required=True, minimum=0),
         Column("active", Kind.BOOLEAN, "Whether the provider still practises here."),

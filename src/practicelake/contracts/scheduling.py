@@ -70,7 +70,9 @@ APPOINTMENT = Contract(
         Rule("booked_before_start", "booked_at <= start_at", "booked_at", "A booking is made before its start."),
         Rule("cancelled_after_booking", "cancelled_at >= booked_at", "cancelled_at", "Cancelled after it was booked."),
         Rule("visit_after_check_in", "visit_start_at >= checked_in_at", "visit_start_at", "Seen after checking in."),
-        Rule("visit_ends_after_start", "visit_end_at >= visit_start_at", "visit_end_at", "A visit ends after it starts."),
+        Rule(
+            "visit_ends_after_start", "visit_end_at >= visit_start_at", "visit_end_at", "A visit ends after it starts."
+        ),
     ),
 )
 

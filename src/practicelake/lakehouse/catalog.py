@@ -9,6 +9,7 @@ import pyarrow as pa
 from pyiceberg.catalog import Catalog
 from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.exceptions import NoSuchTableError
+from pyiceberg.expressions import BooleanExpression, EqualTo, Reference
 from pyiceberg.partitioning import UNPARTITIONED_PARTITION_SPEC, PartitionField, PartitionSpec
 from pyiceberg.schema import Schema, assign_fresh_schema_ids
 from pyiceberg.table import Table
@@ -63,11 +64,17 @@ def ensure_table(catalog: Catalog, identifier: str, schema: pa.Schema, *, partit
     spec = UNPARTITIONED_PARTITION_SPEC
     if partitioned:
         source = fresh.find_field("practice_id").field_id
-        spec = PartitionSpec(PartitionField(source_id=source, field_id=1000, transform=IdentityTransform(),
-                                            name="practice_id"))
+        spec = PartitionSpec(
+            PartitionField(source_id=source, field_id=1000, transform=IdentityTransform(), name="practice_id")
+        )
     return catalog.create_table_if_not_exists(identifier, schema=fresh, partition_spec=spec)
 
 
 def current_snapshot_id(table: Table) -> int | None:
     snapshot = table.current_snapshot()
     return snapshot.snapshot_id if snapshot else None
+
+
+def practice_partition(practice_id: str) -> BooleanExpression:
+    """The row filter of one practice's partition."""
+    return EqualTo(term=Reference("practice_id"), literal=practice_id)  # type: ignore[call-arg]
