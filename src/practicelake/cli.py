@@ -21,7 +21,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
+# Piped output is not cut to 80 columns: tables stay whole in logs and files.
+out = Console(width=None if Console().is_terminal else 160)
 err = Console(stderr=True)
 
 ConfigOption = Annotated[
@@ -91,7 +92,7 @@ def transform(config: ConfigOption = None) -> None:
         task = progress.add_task("transforming", total=None)
         report = lakehouse.transform(on_step=lambda step: progress.update(task, description=step, advance=1))
     out.print(reports.transform(report))
-    if report.ledger and any(load["status"] == "failed" for load in report.ledger.loads):
+    if report.ledger and report.ledger.failed:
         raise typer.Exit(1)
 
 

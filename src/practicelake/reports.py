@@ -26,12 +26,22 @@ from files group by all order by all
 """
 
 
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "NO"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
 def _table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
     table = Table(title=title, title_justify="left")
     for i, name in enumerate(columns):
         table.add_column(name, justify="left" if i < 2 else "right")
     for row in rows:
-        table.add_row(*("" if v is None else f"{v:,}" if isinstance(v, int) else str(v) for v in row))
+        table.add_row(*(_cell(v) for v in row))
     return table
 
 
@@ -58,7 +68,7 @@ def transform(report: TransformReport) -> RenderableType:
     if ledger is None:
         lines.append(Text("nothing new to transform: no table was written"))
         return Group(*lines)
-    failed = [load for load in ledger.loads if load["status"] == "failed"]
+    failed = ledger.failed
     for load in failed:
         lines.append(Text(f"error: {load['dataset']} file {str(load['sha256'])[:12]}: {load['reason']}"))
     lines.append(

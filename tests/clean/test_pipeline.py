@@ -84,7 +84,7 @@ def test_new_batches_load_only_new_files_and_match_a_single_load(tmp_path: Path)
         stepwise.ingest(practice, batches(exports, practice)[6:])
     second = stepwise.transform()
     assert second.ledger is not None
-    assert not loaded_first & {str(load["sha256"]) for load in second.ledger.loads}
+    assert not loaded_first & {str(load["sha256"]) for load in second.ledger.loads.values()}
 
     at_once = Lakehouse.open(local_settings(tmp_path / "at_once", key_file=keys))
     ingest_all(at_once, exports, truth)
@@ -115,7 +115,7 @@ def test_altered_raw_object_fails_its_file_not_the_run(local: Settings, tmp_path
     path.write_bytes(data[:-10] if tampered == "truncate" else data[:20] + bytes([data[20] ^ 1]) + data[21:])
     report = lakehouse.transform()
     assert report.ledger is not None
-    failed = [load for load in report.ledger.loads if load["status"] == "failed"]
+    failed = report.ledger.failed
     assert [load["sha256"] for load in failed] == [victim["sha256"]]
     assert "does not match its SHA-256" in str(failed[0]["reason"])
-    assert sum(1 for load in report.ledger.loads if load["status"] == "loaded") > 10
+    assert sum(1 for load in report.ledger.loads.values() if load["status"] == "loaded") > 10

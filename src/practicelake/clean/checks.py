@@ -104,24 +104,22 @@ def violations(contract: Contract) -> list[tuple[exp.Expression, Violation]]:
     return checks
 
 
-def judge_query(contract: Contract) -> tuple[str, list[Violation]]:
-    """SQL over `incoming` (text columns + raw_line) giving text, parsed values and `violation`,
-    the index of the first check the row fails (NULL when it passes)."""
+def _judged(contract: Contract) -> tuple[list[tuple[str, exp.Select]], list[Violation]]:
+    """The steps from `incoming` (text columns, raw_file_sha256, raw_line) to `judged`: each
+    column trimmed (`<name>__text`) and parsed (`<name>`), and `violation`, the index of the
+    first check the row fails (NULL when it passes)."""
     texts = [
         render("nullif(trim(__c__), '')", c=ident(c.name)).as_(c.name + "__text", quoted=True) for c in contract.columns
     ]
     parsed = [render(PARSE[c.kind], text=_text(c)).as_(c.name, quoted=True) for c in contract.columns]
     checks = violations(contract)
     case = exp.Case(ifs=[exp.If(this=cond, true=literal(i)) for i, (cond, _) in enumerate(checks)])
-    text_select = exp.select(ident("raw_line"), *texts).from_("incoming")
-    typed_select = exp.select("*", *parsed).from_("text_rows")
-    query = (
-        exp.select("*", case.as_("violation"))
-        .from_("typed_rows")
-        .with_("text_rows", as_=text_select)
-        .with_("typed_rows", as_=typed_select)
-    )
-    return sql(query), [v for _, v in checks]
+    steps = [
+        ("text_rows", exp.select(ident("raw_file_sha256"), ident("raw_line"), *texts).from_("incoming")),
+        ("typed_rows", exp.select("*", *parsed).from_("text_rows")),
+        ("judged", exp.select("*", case.as_("violation")).from_("typed_rows")),
+    ]
+    return steps, [v for _, v in checks]
 
 
 def _normalised(column: Column) -> exp.Expression:
@@ -144,8 +142,10 @@ def _normalised(column: Column) -> exp.Expression:
     return value
 
 
-def accepted_query(contract: Contract) -> str:
-    """SQL over `judged`: the accepted rows, normalised, in cleaned-zone columns (no lineage)."""
+def clean_query(contract: Contract) -> tuple[str, list[Violation]]:
+    """One pass over `incoming`: every row in cleaned-zone columns (normalised, identifiers
+    dropped, patient ids not yet pseudonymised), with its lineage and `violation`."""
+    steps, found = _judged(contract)
     columns: list[exp.Expr] = []
     for column in contract.columns:
         name = column.cleaned_name
@@ -153,32 +153,28 @@ def accepted_query(contract: Contract) -> str:
             continue
         if column.pii is Pii.BIRTH_DATE:
             age = render("date_sub('year', __value__, $reference_date::date)", value=ident(column.name))
-            columns.append(
-                render("case when __age__ > 89 then null else year(__v__) end", age=age, v=ident(column.name)).as_(
-                    name, quoted=True
-                )
-            )
+            birth_year = render("case when __age__ > 89 then null else year(__v__) end", age=age, v=ident(column.name))
+            columns.append(birth_year.as_(name, quoted=True))
             columns.append(render("__age__ > 89", age=age).as_("age_over_89", quoted=True))
         else:
             columns.append(_normalised(column).as_(name, quoted=True))
-    columns.append(ident("raw_line"))
-    return sql(exp.select(*columns).from_("judged").where("violation is null").order_by("raw_line"))
+    lineage = [ident("raw_file_sha256"), ident("raw_line"), ident("violation")]
+    query = exp.select(*columns, *lineage).from_("judged")
+    for name, step in steps:
+        query = query.with_(name, as_=step)
+    return sql(query), found
 
 
 @dataclass(frozen=True)
 class CompiledContract:
-    """A contract's queries, built once per process."""
+    """A contract's query, built once per process."""
 
-    judge_sql: str
-    judge_parameters: frozenset[str]
-    accepted_sql: str
-    accepted_parameters: frozenset[str]
+    sql: str
+    parameters: frozenset[str]
     violations: list[Violation]
 
 
 @cache
 def compiled(entity: str) -> CompiledContract:
-    contract = BY_ENTITY[entity]
-    judge_sql, found = judge_query(contract)
-    accept_sql = accepted_query(contract)
-    return CompiledContract(judge_sql, parameters(judge_sql), accept_sql, parameters(accept_sql), found)
+    query, found = clean_query(BY_ENTITY[entity])
+    return CompiledContract(query, parameters(query), found)

@@ -1,74 +1,94 @@
-"""One raw file through the contract: parse, check, normalise, pseudonymise."""
+"""Raw files through the contract, a chunk at a time: parse, check, normalise, pseudonymise."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from practicelake.clean.checks import Violation, compiled
-from practicelake.clean.parse import parse
-from practicelake.clean.pseudonym import pseudonymise
+from practicelake.clean.parse import ParsedFile
+from practicelake.clean.pseudonym import Pseudonyms
 from practicelake.contracts import Contract
 from practicelake.lakehouse.schemas import QUARANTINE
-
-
-@dataclass(frozen=True)
-class CleanedFile:
-    accepted: pa.Table  # cleaned columns + lineage
-    quarantined: pa.Table  # ops.quarantine rows
-    rows_read: int
 
 
 @dataclass(frozen=True)
 class FileContext:
     practice_id: str
     time_zone: str
-    secret: bytes
+    pseudonyms: Pseudonyms
     run_id: str
     reference_date: date
 
 
-def clean_file(
-    con: duckdb.DuckDBPyConnection, contract: Contract, data: bytes, sha256: str, context: FileContext
-) -> CleanedFile:
-    parsed = parse(contract, data)
-    queries = compiled(contract.entity)
-    con.register("incoming", parsed.rows)
-    values: dict[str, object] = {
-        "practice_id": context.practice_id,
-        "time_zone": context.time_zone,
-        "reference_date": context.reference_date,
-    }
-    con.execute(
-        "create or replace temp table judged as " + queries.judge_sql,
-        {k: v for k, v in values.items() if k in queries.judge_parameters},
-    )
-    accepted = con.execute(
-        queries.accepted_sql, {k: v for k, v in values.items() if k in queries.accepted_parameters}
-    ).to_arrow_table()
-    rejected = con.sql("select raw_line, violation from judged where violation is not null").to_arrow_table()
-    con.execute("drop table judged")
-    con.unregister("incoming")
-    accepted = pseudonymise(accepted, contract, context.secret)
-    accepted = accepted.append_column("raw_file_sha256", pa.repeat(sha256, accepted.num_rows))
-    accepted = accepted.append_column("run_id", pa.repeat(context.run_id, accepted.num_rows))
-    lines = rejected.column("raw_line").to_pylist() + [bad.line for bad in parsed.bad_rows]
-    found: list[Violation] = [queries.violations[i] for i in rejected.column("violation").to_pylist()]
-    found += [Violation("field_count", None, bad.detail) for bad in parsed.bad_rows]
-    quarantined = pa.table(
+@dataclass(frozen=True)
+class CleanedChunk:
+    accepted: pa.Table  # cleaned columns + raw_file_sha256, raw_line, run_id
+    quarantined: pa.Table  # ops.quarantine rows
+    rows_read: Counter[str]  # by raw file
+    rows_accepted: Counter[str]
+    rows_quarantined: Counter[str]
+
+
+def _quarantine_rows(
+    context: FileContext, entity: str, shas: list[str], lines: list[int], found: list[Violation]
+) -> pa.Table:
+    n = len(lines)
+    return pa.table(
         {
-            "practice_id": pa.repeat(context.practice_id, len(lines)),
-            "entity": pa.repeat(contract.entity, len(lines)),
-            "raw_file_sha256": pa.repeat(sha256, len(lines)),
+            "practice_id": pa.repeat(context.practice_id, n),
+            "entity": pa.repeat(entity, n),
+            "raw_file_sha256": pa.array(shas, pa.string()),
             "raw_line": pa.array(lines, pa.int64()),
             "rule": pa.array([v.rule for v in found], pa.string()),
             "column_name": pa.array([v.column for v in found], pa.string()),
             "detail": pa.array([v.detail for v in found], pa.string()),
-            "run_id": pa.repeat(context.run_id, len(lines)),
+            "run_id": pa.repeat(context.run_id, n),
         },
         schema=QUARANTINE,
     )
-    return CleanedFile(accepted=accepted, quarantined=quarantined, rows_read=parsed.rows_read)
+
+
+def clean_chunk(
+    con: duckdb.DuckDBPyConnection, contract: Contract, parsed: list[tuple[str, ParsedFile]], context: FileContext
+) -> CleanedChunk:
+    """Check and normalise the rows of several parsed files of one practice and entity at once."""
+    query = compiled(contract.entity)
+    incoming = pa.concat_tables(
+        [p.rows.append_column("raw_file_sha256", pa.repeat(pa.scalar(sha), p.rows.num_rows)) for sha, p in parsed]
+    )
+    values = {
+        "practice_id": context.practice_id,
+        "time_zone": context.time_zone,
+        "reference_date": context.reference_date,
+    }
+    con.register("incoming", incoming)
+    judged = con.execute(query.sql, {k: v for k, v in values.items() if k in query.parameters}).to_arrow_table()
+    con.unregister("incoming")
+    del incoming
+    rejected_mask = pc.is_valid(judged["violation"])
+    rejected = judged.filter(rejected_mask).select(["raw_file_sha256", "raw_line", "violation"])
+    accepted = judged.filter(pc.invert(rejected_mask)).drop_columns(["violation"])
+    accepted = context.pseudonyms.apply(accepted, contract)
+    accepted = accepted.append_column("run_id", pa.repeat(pa.scalar(context.run_id), accepted.num_rows))
+
+    shas = rejected["raw_file_sha256"].to_pylist()
+    lines = rejected["raw_line"].to_pylist()
+    found = [query.violations[i] for i in rejected["violation"].to_pylist()]
+    for sha, p in parsed:
+        shas += [sha] * len(p.bad_rows)
+        lines += [bad.line for bad in p.bad_rows]
+        found += [Violation("field_count", None, bad.detail) for bad in p.bad_rows]
+    quarantined = _quarantine_rows(context, contract.entity, shas, lines, found)
+    return CleanedChunk(
+        accepted=accepted,
+        quarantined=quarantined,
+        rows_read=Counter({sha: p.rows_read for sha, p in parsed}),
+        rows_accepted=Counter(accepted["raw_file_sha256"].to_pylist()),
+        rows_quarantined=Counter(shas),
+    )

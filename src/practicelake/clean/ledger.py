@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyiceberg.catalog import Catalog
 
-from practicelake.clean.files import CleanedFile
+from practicelake.clean.files import CleanedChunk
 from practicelake.contracts import Contract
 from practicelake.ingest.manifest import INGESTED, read_manifest
 from practicelake.lakehouse.schemas import DUPLICATES, FILE_LOADS, QUARANTINE, RUNS
@@ -52,52 +52,45 @@ def pending_files(catalog: Catalog, ingested: pa.Table) -> pa.Table:
 class Ledger:
     run_id: str
     started_at: datetime
-    loads: list[dict[str, object]] = field(default_factory=list)
+    loads: dict[tuple[str, str, str], dict[str, object]] = field(default_factory=dict)
     quarantine: list[pa.Table] = field(default_factory=list)
     duplicates: list[pa.Table] = field(default_factory=list)
     practices: set[str] = field(default_factory=set)
     tables: set[str] = field(default_factory=set)
 
-    def _load(
-        self,
-        practice_id: str,
-        dataset: str,
-        sha: str,
-        status: str,
-        reason: str | None,
-        counts: tuple[int, int, int, int],
-    ) -> None:
-        read, accepted, quarantined, duplicate = counts
+    def _load(self, practice_id: str, dataset: str, sha: str, status: str, reason: str | None = None) -> None:
         self.practices.add(practice_id)
-        self.loads.append(
-            {
-                "practice_id": practice_id,
-                "sha256": sha,
-                "dataset": dataset,
-                "run_id": self.run_id,
-                "status": status,
-                "reason": reason,
-                "rows_read": read,
-                "rows_accepted": accepted,
-                "rows_quarantined": quarantined,
-                "rows_duplicate": duplicate,
-                "loaded_at": datetime.now(UTC).replace(tzinfo=None),
-            }
-        )
+        self.loads[(practice_id, dataset, sha)] = {
+            "practice_id": practice_id,
+            "sha256": sha,
+            "dataset": dataset,
+            "run_id": self.run_id,
+            "status": status,
+            "reason": reason,
+            "rows_read": 0,
+            "rows_accepted": 0,
+            "rows_quarantined": 0,
+            "rows_duplicate": 0,
+            "loaded_at": datetime.now(UTC).replace(tzinfo=None),
+        }
 
     def file_failed(self, practice_id: str, dataset: str, sha: str, reason: str) -> None:
-        self._load(practice_id, dataset, sha, FAILED, reason, (0, 0, 0, 0))
+        self._load(practice_id, dataset, sha, FAILED, reason)
 
-    def entity_loaded(
-        self, practice_id: str, contract: Contract, cleaned: list[tuple[str, CleanedFile]], superseded: pa.Table
-    ) -> None:
+    def chunk_loaded(self, practice_id: str, contract: Contract, chunk: CleanedChunk, superseded: pa.Table) -> None:
         self.tables.add(f"cleaned.{contract.entity}")
-        lost = Counter(superseded.column("raw_file_sha256").to_pylist())
-        for sha, result in cleaned:
-            counts = (result.rows_read, result.accepted.num_rows, result.quarantined.num_rows, lost[sha])
-            self._load(practice_id, contract.dataset, sha, LOADED, None, counts)
-            if result.quarantined.num_rows:
-                self.quarantine.append(result.quarantined)
+        for sha, read in chunk.rows_read.items():
+            self._load(practice_id, contract.dataset, sha, LOADED)
+            load = self.loads[(practice_id, contract.dataset, sha)]
+            load["rows_read"] = read
+            load["rows_accepted"] = chunk.rows_accepted[sha]
+            load["rows_quarantined"] = chunk.rows_quarantined[sha]
+        for sha, lost in Counter(superseded.column("raw_file_sha256").to_pylist()).items():
+            earlier = self.loads.get((practice_id, contract.dataset, sha))
+            if earlier is not None:  # a file of this run; files of earlier runs were counted then
+                earlier["rows_duplicate"] = int(earlier["rows_duplicate"]) + lost  # type: ignore[call-overload]
+        if chunk.quarantined.num_rows:
+            self.quarantine.append(chunk.quarantined)
         if superseded.num_rows:
             n = superseded.num_rows
             self.duplicates.append(
@@ -108,8 +101,12 @@ class Ledger:
                 .cast(DUPLICATES)
             )
 
+    @property
+    def failed(self) -> list[dict[str, object]]:
+        return [load for load in self.loads.values() if load["status"] == FAILED]
+
     def total(self, column: str) -> int:
-        return sum(int(load[column]) for load in self.loads)  # type: ignore[call-overload]
+        return sum(int(load[column]) for load in self.loads.values())  # type: ignore[call-overload]
 
     def commit(self, catalog: Catalog) -> None:
         properties = {"practicelake.run_id": self.run_id}
@@ -121,17 +118,16 @@ class Ledger:
             catalog.load_table("ops.duplicates").append(
                 pa.concat_tables(self.duplicates), snapshot_properties=properties
             )
-        catalog.load_table("ops.file_loads").append(
-            pa.Table.from_pylist(self.loads, schema=FILE_LOADS), snapshot_properties=properties
-        )
+        loads = pa.Table.from_pylist(list(self.loads.values()), schema=FILE_LOADS)
+        catalog.load_table("ops.file_loads").append(loads, snapshot_properties=properties)
         run = {
             "run_id": self.run_id,
             "command": "transform",
             "started_at": self.started_at,
             "finished_at": datetime.now(UTC).replace(tzinfo=None),
-            "status": "failed_files" if any(load["status"] == FAILED for load in self.loads) else "succeeded",
+            "status": "failed_files" if self.failed else "succeeded",
             "practices": sorted(self.practices),
-            "input_files": sorted({str(load["sha256"]) for load in self.loads}),
+            "input_files": sorted({str(k[2]) for k in self.loads}),
             "output_tables": sorted(self.tables),
             "rows_read": self.total("rows_read"),
             "rows_cleaned": self.total("rows_accepted") - self.total("rows_duplicate"),

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
+from pyiceberg.expressions import And, In, Reference
 from pyiceberg.table import Table
 
 from practicelake.clean.sql import ident, render, sql
@@ -25,11 +27,18 @@ from candidates join file_order on raw_file_sha256 = sha256
 window w as (partition by __key__ order by batch desc, received_at desc, raw_file_sha256 desc, raw_line desc)
 """
 
+KEPT_NEW = """
+select incoming.* from incoming
+semi join (select raw_file_sha256, raw_line from ranked where rank = 1 and is_new) kept
+using (raw_file_sha256, raw_line)
+order by raw_file_sha256, raw_line
+"""
+
 
 @dataclass(frozen=True)
 class Merged:
-    rows: pa.Table  # what to write
-    replace_partition: bool  # True: overwrite the practice's partition; False: append
+    rows: pa.Table  # new rows to append
+    replaced_keys: list[str]  # keys whose row in the table is replaced by a newer one
     superseded: pa.Table  # record_key, raw_file_sha256, raw_line, kept_raw_file_sha256, kept_raw_line
 
 
@@ -41,25 +50,16 @@ def merge(
     incoming: pa.Table,
     file_order: pa.Table,
 ) -> Merged:
-    partition = practice_partition(practice_id)
-    has_rows = table.current_snapshot() is not None
-    existing_keys = (
-        table.scan(row_filter=partition, selected_fields=(key, "raw_file_sha256", "raw_line")).to_arrow()
-        if has_rows
-        else pa.table(
-            {
-                key: incoming.column(key).slice(0, 0),
-                "raw_file_sha256": pa.array([], pa.string()),
-                "raw_line": pa.array([], pa.int64()),
-            }
-        )
-    )
+    lineage = ("raw_file_sha256", "raw_line")
+    if table.current_snapshot() is not None:
+        scan = table.scan(row_filter=practice_partition(practice_id), selected_fields=(key, *lineage))
+        existing = scan.to_arrow().select([key, *lineage])
+    else:
+        existing = incoming.select([key, *lineage]).slice(0, 0)
     candidates = pa.concat_tables(
         [
-            existing_keys.append_column("is_new", pa.repeat(False, existing_keys.num_rows)),
-            incoming.select([key, "raw_file_sha256", "raw_line"]).append_column(
-                "is_new", pa.repeat(True, incoming.num_rows)
-            ),
+            existing.append_column("is_new", pa.repeat(False, existing.num_rows)),
+            incoming.select([key, *lineage]).append_column("is_new", pa.repeat(True, incoming.num_rows)),
         ],
         promote_options="permissive",
     )
@@ -68,26 +68,27 @@ def merge(
     con.register("incoming", incoming)
     con.execute("create or replace temp table ranked as " + sql(render(RANKED, key=ident(key))))
     superseded = con.sql(
-        "select record_key, raw_file_sha256, raw_line, kept_raw_file_sha256, kept_raw_line "
+        "select record_key, raw_file_sha256, raw_line, kept_raw_file_sha256, kept_raw_line, is_new "
         "from ranked where rank > 1 order by raw_file_sha256, raw_line"
     ).to_arrow_table()
-    lost_existing = con.sql("select count(*) from ranked where rank > 1 and not is_new").fetchone()
-    kept_new = con.sql(
-        "select incoming.* from incoming semi join "
-        "(select raw_file_sha256, raw_line from ranked where rank = 1 and is_new) kept "
-        "using (raw_file_sha256, raw_line) order by raw_file_sha256, raw_line"
-    ).to_arrow_table()
-    if not lost_existing or lost_existing[0] == 0:
-        return Merged(rows=kept_new, replace_partition=False, superseded=superseded)
-    existing = table.scan(row_filter=partition).to_arrow()
-    con.register("existing", existing)
-    kept_old = con.sql(
-        "select existing.* from existing anti join "
-        "(select raw_file_sha256, raw_line from ranked where rank > 1 and not is_new) lost "
-        "using (raw_file_sha256, raw_line)"
-    ).to_arrow_table()
-    return Merged(
-        rows=pa.concat_tables([kept_old, kept_new], promote_options="permissive"),
-        replace_partition=True,
-        superseded=superseded,
-    )
+    kept_new = con.sql(KEPT_NEW).to_arrow_table()
+    con.execute("drop table ranked")
+    for name in ("candidates", "file_order", "incoming"):
+        con.unregister(name)
+    replaced = superseded.filter(pc.invert(superseded["is_new"]))["record_key"].to_pylist()
+    return Merged(rows=kept_new, replaced_keys=replaced, superseded=superseded.drop_columns(["is_new"]))
+
+
+def write(
+    table: Table, schema: pa.Schema, key: str, practice_id: str, merged: Merged, properties: dict[str, str]
+) -> None:
+    """Append the new rows, removing the rows they replace in the same commit."""
+    rows = merged.rows.cast(schema)
+    if merged.replaced_keys:
+        replaced = In(Reference(key), merged.replaced_keys)  # type: ignore[call-arg,arg-type]
+        with table.transaction() as transaction:
+            transaction.delete(And(practice_partition(practice_id), replaced), snapshot_properties=properties)
+            if rows.num_rows:
+                transaction.append(rows, snapshot_properties=properties)
+    elif rows.num_rows:
+        table.append(rows, snapshot_properties=properties)

@@ -21,15 +21,29 @@ def pseudonym(secret: bytes, patient_id: str) -> str:
     return hmac.new(secret, patient_id.encode("utf-8"), hashlib.sha256).hexdigest()[:PSEUDONYM_HEX_CHARS]
 
 
-def pseudonymise(rows: pa.Table, contract: Contract, secret: bytes) -> pa.Table:
-    """Replace every patient id column (already renamed patient_key) by its pseudonym."""
-    for column in contract.columns:
-        if column.pii is not Pii.PATIENT_ID:
-            continue
-        name = column.cleaned_name
-        assert name is not None
-        values = rows.column(name)
-        distinct = pc.unique(values).drop_null()
-        mapped = pa.array([pseudonym(secret, v) for v in distinct.to_pylist()], pa.string())
-        rows = rows.set_column(rows.schema.get_field_index(name), name, pc.take(mapped, pc.index_in(values, distinct)))
-    return rows
+class Pseudonyms:
+    """One practice's pseudonyms, each computed once per run (patients recur in every file)."""
+
+    def __init__(self, secret: bytes) -> None:
+        self._secret = secret
+        self._known: dict[str, str] = {}
+
+    def of(self, patient_id: str) -> str:
+        value = self._known.get(patient_id)
+        if value is None:
+            value = self._known[patient_id] = pseudonym(self._secret, patient_id)
+        return value
+
+    def apply(self, rows: pa.Table, contract: Contract) -> pa.Table:
+        """Replace every patient id column (already renamed patient_key) by its pseudonym."""
+        for column in contract.columns:
+            if column.pii is not Pii.PATIENT_ID:
+                continue
+            name = column.cleaned_name
+            assert name is not None
+            values = rows.column(name)
+            distinct = pc.unique(values).drop_null()
+            mapped = pa.array([self.of(v) for v in distinct.to_pylist()], pa.string())
+            index = rows.schema.get_field_index(name)
+            rows = rows.set_column(index, name, pc.take(mapped, pc.index_in(values, distinct)))
+        return rows

@@ -19,17 +19,21 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyiceberg.catalog import Catalog
 
-from practicelake.clean.files import CleanedFile, FileContext, clean_file
+from practicelake.clean.files import FileContext, clean_chunk
 from practicelake.clean.ledger import Ledger, ingested_files, pending_files
-from practicelake.clean.merge import merge
+from practicelake.clean.merge import merge, write
+from practicelake.clean.parse import ParsedFile, parse
+from practicelake.clean.pseudonym import Pseudonyms
 from practicelake.contracts import CONTRACTS, Contract
 from practicelake.errors import LockedError, PracticelakeError
 from practicelake.ingest.raw import RawZone
-from practicelake.lakehouse.catalog import current_snapshot_id, ensure_table, practice_partition
+from practicelake.lakehouse.catalog import current_snapshot_id, ensure_table
 from practicelake.lakehouse.journal import Journal
 from practicelake.lakehouse.schemas import OPS_TABLES, cleaned_schema
 from practicelake.security.keystore import KeyStore
 from practicelake.settings import Settings
+
+CHUNK_ROWS = 500_000
 
 
 @dataclass
@@ -94,7 +98,7 @@ def transform(
             context = FileContext(
                 practice_id=practice_id,
                 time_zone=settings.practice(practice_id).time_zone,
-                secret=keys.pseudonym_secret(practice_id),
+                pseudonyms=Pseudonyms(keys.pseudonym_secret(practice_id)),
                 run_id=run_id,
                 reference_date=ledger.started_at.date(),
             )
@@ -116,6 +120,29 @@ def _rows_of(files: pa.Table, practice_id: str, dataset: str) -> pa.Table:
     return files.filter(pc.and_(pc.equal(files["practice_id"], practice_id), pc.equal(files["dataset"], dataset)))
 
 
+def _chunks(
+    raw: RawZone, contract: Contract, files: list[dict[str, object]], ledger: Ledger, practice_id: str
+) -> Iterator[list[tuple[str, ParsedFile]]]:
+    """Parsed files in source order, grouped so that a group holds about CHUNK_ROWS rows:
+    memory follows the chunk, not the practice. A file that cannot be read fails alone."""
+    chunk: list[tuple[str, ParsedFile]] = []
+    rows = 0
+    for entry in files:
+        sha, key = str(entry["sha256"]), str(entry["object_key"])
+        try:
+            parsed = parse(contract, raw.read(key, sha))
+        except PracticelakeError as exc:
+            ledger.file_failed(practice_id, contract.dataset, sha, str(exc))
+            continue
+        chunk.append((sha, parsed))
+        rows += parsed.rows_read
+        if rows >= CHUNK_ROWS:
+            yield chunk
+            chunk, rows = [], 0
+    if chunk:
+        yield chunk
+
+
 def _load_entity(
     con: duckdb.DuckDBPyConnection,
     catalog: Catalog,
@@ -126,25 +153,13 @@ def _load_entity(
     file_order: pa.Table,
     ledger: Ledger,
 ) -> None:
-    cleaned: list[tuple[str, CleanedFile]] = []
-    for entry in files:
-        sha, key = str(entry["sha256"]), str(entry["object_key"])
-        try:
-            result = clean_file(con, contract, raw.read(key, sha), sha, context)
-        except PracticelakeError as exc:
-            ledger.file_failed(context.practice_id, contract.dataset, sha, str(exc))
-            continue
-        cleaned.append((sha, result))
-    if not cleaned:
-        return
     table = catalog.load_table(f"cleaned.{contract.entity}")
     schema = cleaned_schema(contract)
-    incoming = pa.concat_tables([r.accepted.select(schema.names).cast(schema) for _, r in cleaned])
-    merged = merge(con, table, contract.cleaned_key, context.practice_id, incoming, file_order)
-    rows = merged.rows.select(schema.names).cast(schema)
     properties = {"practicelake.run_id": context.run_id}
-    if merged.replace_partition:
-        table.overwrite(rows, overwrite_filter=practice_partition(context.practice_id), snapshot_properties=properties)
-    elif rows.num_rows:
-        table.append(rows, snapshot_properties=properties)
-    ledger.entity_loaded(context.practice_id, contract, cleaned, merged.superseded)
+    for parsed in _chunks(raw, contract, files, ledger, context.practice_id):
+        chunk = clean_chunk(con, contract, parsed, context)
+        del parsed
+        incoming = chunk.accepted.select(schema.names).cast(schema)
+        merged = merge(con, table, contract.cleaned_key, context.practice_id, incoming, file_order)
+        write(table, schema, contract.cleaned_key, context.practice_id, merged, properties)
+        ledger.chunk_loaded(context.practice_id, contract, chunk, merged.superseded)
