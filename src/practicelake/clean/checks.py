@@ -131,8 +131,6 @@ def _normalised(column: Column) -> exp.Expression:
         )
     if column.pii is Pii.POSTAL_CODE:
         return render("left(upper(replace(__text__, ' ', '')), 3)", text=text)
-    if column.kind is Kind.TIMESTAMP:
-        return render("timezone('UTC', timezone($time_zone, __value__))", value=value)
     if column.kind is Kind.CODE_LIST:
         return render("list_transform(string_split(__text__, '|'), c -> upper(replace(trim(c), '.', '')))", text=text)
     if column.kind is Kind.STRING and column.reference is None and column.pattern is None:

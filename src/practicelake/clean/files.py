@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 from practicelake.clean.checks import Violation, compiled
 from practicelake.clean.parse import ParsedFile
 from practicelake.clean.pseudonym import Pseudonyms
-from practicelake.contracts import Contract
+from practicelake.contracts import Contract, Kind
 from practicelake.lakehouse.schemas import QUARANTINE
 
 
@@ -33,6 +33,19 @@ class CleanedChunk:
     rows_read: Counter[str]  # by raw file
     rows_accepted: Counter[str]
     rows_quarantined: Counter[str]
+
+
+def to_utc(rows: pa.Table, contract: Contract, time_zone: str) -> pa.Table:
+    """Practice-local wall times -> naive UTC. A wall time that a daylight-saving change makes
+    ambiguous or skips is read as the earliest instant it can mean."""
+    for column in contract.columns:
+        if column.kind is Kind.TIMESTAMP:
+            index = rows.schema.get_field_index(column.name)
+            local = pc.assume_timezone(
+                rows.column(index), timezone=time_zone, ambiguous="earliest", nonexistent="earliest"
+            )
+            rows = rows.set_column(index, column.name, local.cast(pa.int64()).cast(pa.timestamp("us")))
+    return rows
 
 
 def _quarantine_rows(
@@ -75,6 +88,7 @@ def clean_chunk(
     rejected = judged.filter(rejected_mask).select(["raw_file_sha256", "raw_line", "violation"])
     accepted = judged.filter(pc.invert(rejected_mask)).drop_columns(["violation"])
     accepted = context.pseudonyms.apply(accepted, contract)
+    accepted = to_utc(accepted, contract, context.time_zone)
     accepted = accepted.append_column("run_id", pa.repeat(pa.scalar(context.run_id), accepted.num_rows))
 
     shas = rejected["raw_file_sha256"].to_pylist()

@@ -17,21 +17,25 @@ from pyiceberg.table import Table
 from practicelake.clean.sql import ident, render, sql
 from practicelake.lakehouse.catalog import practice_partition
 
-RANKED = """
-select
-    __key__ as record_key, raw_file_sha256, raw_line, is_new,
-    row_number() over w as rank,
-    first_value(raw_file_sha256) over w as kept_raw_file_sha256,
-    first_value(raw_line) over w as kept_raw_line
-from candidates join file_order on raw_file_sha256 = sha256
-window w as (partition by __key__ order by batch desc, received_at desc, raw_file_sha256 desc, raw_line desc)
+# Only keys that occur more than once need ranking: most rows skip the window entirely.
+SUPERSEDED = """
+with repeated as (
+    select __key__ as repeated_key from candidates group by __key__ having count(*) > 1
+), ranked as (
+    select
+        __key__ as record_key, raw_file_sha256, raw_line, is_new,
+        row_number() over w as rank,
+        first_value(raw_file_sha256) over w as kept_raw_file_sha256,
+        first_value(raw_line) over w as kept_raw_line
+    from candidates semi join repeated on __key__ = repeated_key join file_order on raw_file_sha256 = sha256
+    window w as (partition by __key__ order by batch desc, received_at desc, raw_file_sha256 desc, raw_line desc)
+)
+select record_key, raw_file_sha256, raw_line, kept_raw_file_sha256, kept_raw_line, is_new
+from ranked where rank > 1 order by raw_file_sha256, raw_line
 """
 
 KEPT_NEW = """
-select incoming.* from incoming
-semi join (select raw_file_sha256, raw_line from ranked where rank = 1 and is_new) kept
-using (raw_file_sha256, raw_line)
-order by raw_file_sha256, raw_line
+select * from incoming anti join superseded using (raw_file_sha256, raw_line)
 """
 
 
@@ -65,15 +69,15 @@ def merge(
     )
     con.register("candidates", candidates)
     con.register("file_order", file_order)
-    con.register("incoming", incoming)
-    con.execute("create or replace temp table ranked as " + sql(render(RANKED, key=ident(key))))
-    superseded = con.sql(
-        "select record_key, raw_file_sha256, raw_line, kept_raw_file_sha256, kept_raw_line, is_new "
-        "from ranked where rank > 1 order by raw_file_sha256, raw_line"
-    ).to_arrow_table()
-    kept_new = con.sql(KEPT_NEW).to_arrow_table()
-    con.execute("drop table ranked")
-    for name in ("candidates", "file_order", "incoming"):
+    superseded = con.sql(sql(render(SUPERSEDED, key=ident(key)))).to_arrow_table()
+    kept_new = incoming
+    if pc.any(superseded["is_new"]).as_py():
+        con.register("incoming", incoming)
+        con.register("superseded", superseded)
+        kept_new = con.sql(KEPT_NEW).to_arrow_table()
+        for name in ("incoming", "superseded"):
+            con.unregister(name)
+    for name in ("candidates", "file_order"):
         con.unregister(name)
     replaced = superseded.filter(pc.invert(superseded["is_new"]))["record_key"].to_pylist()
     return Merged(rows=kept_new, replaced_keys=replaced, superseded=superseded.drop_columns(["is_new"]))
