@@ -93,7 +93,7 @@ def violations(contract: Contract) -> list[tuple[exp.Expression, Violation]]:
     checks = [
         (render("__text__ is null", text=_text(key)), Violation("missing_key", key.name, "the key is empty")),
         (
-            render("__text__ is distinct from $practice_id", text=_text(contract.column("practice_id"))),
+            render("__text__ is distinct from expected_practice_id", text=_text(contract.column("practice_id"))),
             Violation("wrong_practice", "practice_id", "the row names another practice than the one ingested"),
         ),
     ]
@@ -105,7 +105,8 @@ def violations(contract: Contract) -> list[tuple[exp.Expression, Violation]]:
 
 
 def _judged(contract: Contract) -> tuple[list[tuple[str, exp.Select]], list[Violation]]:
-    """The steps from `incoming` (text columns, raw_file_sha256, raw_line) to `judged`: each
+    """The steps from `incoming` (text columns, the practice the file was ingested for, its
+    raw_file_sha256 and raw_line) to `judged`: each
     column trimmed (`<name>__text`) and parsed (`<name>`), and `violation`, the index of the
     first check the row fails (NULL when it passes)."""
     texts = [
@@ -115,7 +116,12 @@ def _judged(contract: Contract) -> tuple[list[tuple[str, exp.Select]], list[Viol
     checks = violations(contract)
     case = exp.Case(ifs=[exp.If(this=cond, true=literal(i)) for i, (cond, _) in enumerate(checks)])
     steps = [
-        ("text_rows", exp.select(ident("raw_file_sha256"), ident("raw_line"), *texts).from_("incoming")),
+        (
+            "text_rows",
+            exp.select(ident("expected_practice_id"), ident("raw_file_sha256"), ident("raw_line"), *texts).from_(
+                "incoming"
+            ),
+        ),
         ("typed_rows", exp.select("*", *parsed).from_("text_rows")),
         ("judged", exp.select("*", case.as_("violation")).from_("typed_rows")),
     ]
@@ -156,7 +162,7 @@ def clean_query(contract: Contract) -> tuple[str, list[Violation]]:
             columns.append(render("__age__ > 89", age=age).as_("age_over_89", quoted=True))
         else:
             columns.append(_normalised(column).as_(name, quoted=True))
-    lineage = [ident("raw_file_sha256"), ident("raw_line"), ident("violation")]
+    lineage = [ident("expected_practice_id"), ident("raw_file_sha256"), ident("raw_line"), ident("violation")]
     query = exp.select(*columns, *lineage).from_("judged")
     for name, step in steps:
         query = query.with_(name, as_=step)

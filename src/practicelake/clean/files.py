@@ -1,8 +1,14 @@
-"""Raw files through the contract, a chunk at a time: parse, check, normalise, pseudonymise."""
+"""Raw files through the contract, a chunk at a time: parse, check, normalise, pseudonymise.
+
+A chunk may hold files of several practices: each file carries the practice it was ingested
+for, and every row is checked against that practice, converted with that practice's time
+zone and pseudonymised with that practice's secret.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -13,96 +19,137 @@ import pyarrow.compute as pc
 from practicelake.clean.checks import Violation, compiled
 from practicelake.clean.parse import ParsedFile
 from practicelake.clean.pseudonym import Pseudonyms
-from practicelake.contracts import Contract, Kind
+from practicelake.contracts import Contract, Kind, Pii
 from practicelake.lakehouse.schemas import QUARANTINE
 
 
 @dataclass(frozen=True)
-class FileContext:
+class RawFile:
     practice_id: str
-    time_zone: str
-    pseudonyms: Pseudonyms
+    sha256: str
+    parsed: ParsedFile
+
+
+@dataclass(frozen=True)
+class RunContext:
     run_id: str
-    reference_date: date
+    reference_date: date  # ages are computed on this date
+    time_zone: Callable[[str], str]  # of a practice
+    pseudonyms: Callable[[str], Pseudonyms]  # of a practice
 
 
 @dataclass(frozen=True)
 class CleanedChunk:
     accepted: pa.Table  # cleaned columns + raw_file_sha256, raw_line, run_id
     quarantined: pa.Table  # ops.quarantine rows
-    rows_read: Counter[str]  # by raw file
-    rows_accepted: Counter[str]
-    rows_quarantined: Counter[str]
+    rows_read: Counter[tuple[str, str]]  # by (practice, raw file)
+    rows_accepted: Counter[tuple[str, str]]
+    rows_quarantined: Counter[tuple[str, str]]
 
 
-def to_utc(rows: pa.Table, contract: Contract, time_zone: str) -> pa.Table:
+def to_utc(rows: pa.Table, contract: Contract, context: RunContext) -> pa.Table:
     """Practice-local wall times -> naive UTC. A wall time that a daylight-saving change makes
     ambiguous or skips is read as the earliest instant it can mean."""
-    for column in contract.columns:
-        if column.kind is Kind.TIMESTAMP:
-            index = rows.schema.get_field_index(column.name)
-            local = pc.assume_timezone(
-                rows.column(index), timezone=time_zone, ambiguous="earliest", nonexistent="earliest"
+    columns = [c.name for c in contract.columns if c.kind is Kind.TIMESTAMP]
+    if not columns or rows.num_rows == 0:
+        return rows
+    practices = pc.unique(rows["practice_id"]).to_pylist()
+    by_zone: dict[str, list[str]] = {}
+    for practice in practices:
+        by_zone.setdefault(context.time_zone(practice), []).append(practice)
+    for name in columns:
+        index = rows.schema.get_field_index(name)
+        local = rows.column(index)
+        utc = local
+        for zone, members in by_zone.items():
+            converted = pc.assume_timezone(local, timezone=zone, ambiguous="earliest", nonexistent="earliest")
+            converted = converted.cast(pa.int64()).cast(pa.timestamp("us"))
+            utc = (
+                converted
+                if len(by_zone) == 1
+                else pc.if_else(pc.is_in(rows["practice_id"], pa.array(members)), converted, utc)
             )
-            rows = rows.set_column(index, column.name, local.cast(pa.int64()).cast(pa.timestamp("us")))
+        rows = rows.set_column(index, name, utc)
+    return rows
+
+
+def pseudonymise(rows: pa.Table, contract: Contract, context: RunContext) -> pa.Table:
+    """Replace every patient id column (already renamed patient_key) by its practice's pseudonym."""
+    for column in contract.columns:
+        if column.pii is not Pii.PATIENT_ID:
+            continue
+        name = column.cleaned_name
+        assert name is not None
+        pairs = pc.binary_join_element_wise(rows["practice_id"], rows[name], "\x1f")
+        distinct = pc.unique(pairs).drop_null()
+        mapped = []
+        for pair in distinct.to_pylist():
+            practice, _, patient = pair.partition("\x1f")
+            mapped.append(context.pseudonyms(practice).of(patient))
+        index = rows.schema.get_field_index(name)
+        rows = rows.set_column(index, name, pc.take(pa.array(mapped, pa.string()), pc.index_in(pairs, distinct)))
     return rows
 
 
 def _quarantine_rows(
-    context: FileContext, entity: str, shas: list[str], lines: list[int], found: list[Violation]
+    entity: str, run_id: str, practices: list[str], shas: list[str], lines: list[int], found: list[Violation]
 ) -> pa.Table:
     n = len(lines)
     return pa.table(
         {
-            "practice_id": pa.repeat(context.practice_id, n),
+            "practice_id": pa.array(practices, pa.string()),
             "entity": pa.repeat(entity, n),
             "raw_file_sha256": pa.array(shas, pa.string()),
             "raw_line": pa.array(lines, pa.int64()),
             "rule": pa.array([v.rule for v in found], pa.string()),
             "column_name": pa.array([v.column for v in found], pa.string()),
             "detail": pa.array([v.detail for v in found], pa.string()),
-            "run_id": pa.repeat(context.run_id, n),
+            "run_id": pa.repeat(run_id, n),
         },
         schema=QUARANTINE,
     )
 
 
 def clean_chunk(
-    con: duckdb.DuckDBPyConnection, contract: Contract, parsed: list[tuple[str, ParsedFile]], context: FileContext
+    con: duckdb.DuckDBPyConnection, contract: Contract, files: list[RawFile], context: RunContext
 ) -> CleanedChunk:
-    """Check and normalise the rows of several parsed files of one practice and entity at once."""
+    """Check and normalise the rows of several parsed files of one entity at once."""
     query = compiled(contract.entity)
     incoming = pa.concat_tables(
-        [p.rows.append_column("raw_file_sha256", pa.repeat(pa.scalar(sha), p.rows.num_rows)) for sha, p in parsed]
+        [
+            f.parsed.rows.append_column(
+                "raw_file_sha256", pa.repeat(pa.scalar(f.sha256), f.parsed.rows.num_rows)
+            ).append_column("expected_practice_id", pa.repeat(pa.scalar(f.practice_id), f.parsed.rows.num_rows))
+            for f in files
+        ]
     )
-    values = {
-        "practice_id": context.practice_id,
-        "time_zone": context.time_zone,
-        "reference_date": context.reference_date,
-    }
+    values = {"reference_date": context.reference_date}
     con.register("incoming", incoming)
     judged = con.execute(query.sql, {k: v for k, v in values.items() if k in query.parameters}).to_arrow_table()
     con.unregister("incoming")
     del incoming
     rejected_mask = pc.is_valid(judged["violation"])
-    rejected = judged.filter(rejected_mask).select(["raw_file_sha256", "raw_line", "violation"])
-    accepted = judged.filter(pc.invert(rejected_mask)).drop_columns(["violation"])
-    accepted = context.pseudonyms.apply(accepted, contract)
-    accepted = to_utc(accepted, contract, context.time_zone)
+    rejected = judged.filter(rejected_mask)
+    accepted = judged.filter(pc.invert(rejected_mask)).drop_columns(["violation", "expected_practice_id"])
+    del judged
+    accepted = to_utc(pseudonymise(accepted, contract, context), contract, context)
     accepted = accepted.append_column("run_id", pa.repeat(pa.scalar(context.run_id), accepted.num_rows))
 
+    practices = rejected["expected_practice_id"].to_pylist()
     shas = rejected["raw_file_sha256"].to_pylist()
     lines = rejected["raw_line"].to_pylist()
     found = [query.violations[i] for i in rejected["violation"].to_pylist()]
-    for sha, p in parsed:
-        shas += [sha] * len(p.bad_rows)
-        lines += [bad.line for bad in p.bad_rows]
-        found += [Violation("field_count", None, bad.detail) for bad in p.bad_rows]
-    quarantined = _quarantine_rows(context, contract.entity, shas, lines, found)
+    for f in files:
+        bad = f.parsed.bad_rows
+        practices += [f.practice_id] * len(bad)
+        shas += [f.sha256] * len(bad)
+        lines += [row.line for row in bad]
+        found += [Violation("field_count", None, row.detail) for row in bad]
+    accepted_files = zip(accepted["practice_id"].to_pylist(), accepted["raw_file_sha256"].to_pylist(), strict=True)
     return CleanedChunk(
         accepted=accepted,
-        quarantined=quarantined,
-        rows_read=Counter({sha: p.rows_read for sha, p in parsed}),
-        rows_accepted=Counter(accepted["raw_file_sha256"].to_pylist()),
-        rows_quarantined=Counter(shas),
+        quarantined=_quarantine_rows(contract.entity, context.run_id, practices, shas, lines, found),
+        rows_read=Counter({(f.practice_id, f.sha256): f.parsed.rows_read for f in files}),
+        rows_accepted=Counter(accepted_files),
+        rows_quarantined=Counter(zip(practices, shas, strict=True)),
     )

@@ -77,15 +77,16 @@ class Ledger:
     def file_failed(self, practice_id: str, dataset: str, sha: str, reason: str) -> None:
         self._load(practice_id, dataset, sha, FAILED, reason)
 
-    def chunk_loaded(self, practice_id: str, contract: Contract, chunk: CleanedChunk, superseded: pa.Table) -> None:
+    def chunk_loaded(self, contract: Contract, chunk: CleanedChunk, superseded: pa.Table) -> None:
         self.tables.add(f"cleaned.{contract.entity}")
-        for sha, read in chunk.rows_read.items():
+        for (practice_id, sha), read in chunk.rows_read.items():
             self._load(practice_id, contract.dataset, sha, LOADED)
             load = self.loads[(practice_id, contract.dataset, sha)]
             load["rows_read"] = read
-            load["rows_accepted"] = chunk.rows_accepted[sha]
-            load["rows_quarantined"] = chunk.rows_quarantined[sha]
-        for sha, lost in Counter(superseded.column("raw_file_sha256").to_pylist()).items():
+            load["rows_accepted"] = chunk.rows_accepted[(practice_id, sha)]
+            load["rows_quarantined"] = chunk.rows_quarantined[(practice_id, sha)]
+        lost_rows = zip(superseded["practice_id"].to_pylist(), superseded["raw_file_sha256"].to_pylist(), strict=True)
+        for (practice_id, sha), lost in Counter(lost_rows).items():
             earlier = self.loads.get((practice_id, contract.dataset, sha))
             if earlier is not None:  # a file of this run; files of earlier runs were counted then
                 earlier["rows_duplicate"] = int(earlier["rows_duplicate"]) + lost  # type: ignore[call-overload]
@@ -94,8 +95,7 @@ class Ledger:
         if superseded.num_rows:
             n = superseded.num_rows
             self.duplicates.append(
-                superseded.append_column("practice_id", pa.repeat(pa.scalar(practice_id), n))
-                .append_column("entity", pa.repeat(pa.scalar(contract.entity), n))
+                superseded.append_column("entity", pa.repeat(pa.scalar(contract.entity), n))
                 .append_column("run_id", pa.repeat(pa.scalar(self.run_id), n))
                 .select(DUPLICATES.names)
                 .cast(DUPLICATES)

@@ -1,4 +1,5 @@
-"""Merge new rows into a practice's partition: one row per key, the latest source record wins.
+"""Merge new rows into their practices' partitions: one row per practice and key, the latest
+source record wins.
 
 Source order is the export batch, then when the file was received, then the line. Rows that
 lose are not dropped silently: they are returned, with the row that replaced them.
@@ -6,6 +7,7 @@ lose are not dropped silently: they are returned, with the row that replaced the
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 import duckdb
@@ -19,51 +21,59 @@ from practicelake.lakehouse.catalog import practice_partition
 
 # Only keys that occur more than once need ranking: most rows skip the window entirely.
 SUPERSEDED = """
-with repeated as (
-    select __key__ as repeated_key from candidates group by __key__ having count(*) > 1
+with files as (
+    select practice_id as file_practice_id, sha256, batch, received_at from file_order
+), repeated as (
+    select practice_id as repeated_practice, __key__ as repeated_key
+    from candidates group by practice_id, __key__ having count(*) > 1
 ), ranked as (
     select
-        __key__ as record_key, raw_file_sha256, raw_line, is_new,
+        candidates.practice_id, __key__ as record_key, raw_file_sha256, raw_line, is_new,
         row_number() over w as rank,
         first_value(raw_file_sha256) over w as kept_raw_file_sha256,
         first_value(raw_line) over w as kept_raw_line
-    from candidates semi join repeated on __key__ = repeated_key join file_order on raw_file_sha256 = sha256
-    window w as (partition by __key__ order by batch desc, received_at desc, raw_file_sha256 desc, raw_line desc)
+    from candidates
+    semi join repeated on candidates.practice_id = repeated_practice and __key__ = repeated_key
+    join files on candidates.practice_id = file_practice_id and raw_file_sha256 = sha256
+    window w as (
+        partition by candidates.practice_id, __key__
+        order by batch desc, received_at desc, raw_file_sha256 desc, raw_line desc
+    )
 )
-select record_key, raw_file_sha256, raw_line, kept_raw_file_sha256, kept_raw_line, is_new
-from ranked where rank > 1 order by raw_file_sha256, raw_line
+select practice_id, record_key, raw_file_sha256, raw_line, kept_raw_file_sha256, kept_raw_line, is_new
+from ranked where rank > 1 order by practice_id, raw_file_sha256, raw_line
 """
 
 KEPT_NEW = """
-select * from incoming anti join superseded using (raw_file_sha256, raw_line)
+select * from incoming anti join superseded using (practice_id, raw_file_sha256, raw_line)
 """
+
+LINEAGE = ("practice_id", "raw_file_sha256", "raw_line")
 
 
 @dataclass(frozen=True)
 class Merged:
     rows: pa.Table  # new rows to append
-    replaced_keys: list[str]  # keys whose row in the table is replaced by a newer one
-    superseded: pa.Table  # record_key, raw_file_sha256, raw_line, kept_raw_file_sha256, kept_raw_line
+    replaced: dict[str, list[str]]  # by practice: keys whose row in the table a newer one replaces
+    superseded: pa.Table  # practice_id, record_key, raw_file_sha256, raw_line, kept_raw_file_sha256, kept_raw_line
 
 
-def merge(
-    con: duckdb.DuckDBPyConnection,
-    table: Table,
-    key: str,
-    practice_id: str,
-    incoming: pa.Table,
-    file_order: pa.Table,
-) -> Merged:
-    lineage = ("raw_file_sha256", "raw_line")
-    if table.current_snapshot() is not None:
-        scan = table.scan(row_filter=practice_partition(practice_id), selected_fields=(key, *lineage))
-        existing = scan.to_arrow().select([key, *lineage])
-    else:
-        existing = incoming.select([key, *lineage]).slice(0, 0)
+def _existing(table: Table, key: str, practices: list[str], incoming: pa.Table) -> pa.Table:
+    columns = list(dict.fromkeys([key, *LINEAGE]))  # the practice entity's key is practice_id
+    if table.current_snapshot() is None:
+        return incoming.select(columns).slice(0, 0)
+    in_chunk = In(Reference("practice_id"), practices)  # type: ignore[call-arg,arg-type]
+    return table.scan(row_filter=in_chunk, selected_fields=tuple(columns)).to_arrow().select(columns)
+
+
+def merge(con: duckdb.DuckDBPyConnection, table: Table, key: str, incoming: pa.Table, file_order: pa.Table) -> Merged:
+    """`file_order`: practice_id, sha256, batch, received_at of every ingested file of the entity."""
+    practices = pc.unique(incoming["practice_id"]).to_pylist()
+    existing = _existing(table, key, practices, incoming)
     candidates = pa.concat_tables(
         [
             existing.append_column("is_new", pa.repeat(False, existing.num_rows)),
-            incoming.select([key, *lineage]).append_column("is_new", pa.repeat(True, incoming.num_rows)),
+            incoming.select(existing.column_names).append_column("is_new", pa.repeat(True, incoming.num_rows)),
         ],
         promote_options="permissive",
     )
@@ -79,20 +89,23 @@ def merge(
             con.unregister(name)
     for name in ("candidates", "file_order"):
         con.unregister(name)
-    replaced = superseded.filter(pc.invert(superseded["is_new"]))["record_key"].to_pylist()
-    return Merged(rows=kept_new, replaced_keys=replaced, superseded=superseded.drop_columns(["is_new"]))
+    replaced: dict[str, list[str]] = defaultdict(list)
+    lost = superseded.filter(pc.invert(superseded["is_new"])).select(["practice_id", "record_key"])
+    for practice_id, record_key in zip(*lost.to_pydict().values(), strict=True):
+        replaced[practice_id].append(record_key)
+    return Merged(rows=kept_new, replaced=dict(replaced), superseded=superseded.drop_columns(["is_new"]))
 
 
-def write(
-    table: Table, schema: pa.Schema, key: str, practice_id: str, merged: Merged, properties: dict[str, str]
-) -> None:
-    """Append the new rows, removing the rows they replace in the same commit."""
+def write(table: Table, schema: pa.Schema, key: str, merged: Merged, properties: dict[str, str]) -> None:
+    """Append the new rows, removing the rows they replace, in one commit."""
     rows = merged.rows.cast(schema)
-    if merged.replaced_keys:
-        replaced = In(Reference(key), merged.replaced_keys)  # type: ignore[call-arg,arg-type]
-        with table.transaction() as transaction:
+    if not merged.replaced:
+        if rows.num_rows:
+            table.append(rows, snapshot_properties=properties)
+        return
+    with table.transaction() as transaction:
+        for practice_id, keys in sorted(merged.replaced.items()):
+            replaced = In(Reference(key), keys)  # type: ignore[call-arg,arg-type]
             transaction.delete(And(practice_partition(practice_id), replaced), snapshot_properties=properties)
-            if rows.num_rows:
-                transaction.append(rows, snapshot_properties=properties)
-    elif rows.num_rows:
-        table.append(rows, snapshot_properties=properties)
+        if rows.num_rows:
+            transaction.append(rows, snapshot_properties=properties)

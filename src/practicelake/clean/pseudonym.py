@@ -9,11 +9,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-import pyarrow as pa
-import pyarrow.compute as pc
-
-from practicelake.contracts import Contract, Pii
-
 PSEUDONYM_HEX_CHARS = 32  # 128 bits
 
 
@@ -33,17 +28,3 @@ class Pseudonyms:
         if value is None:
             value = self._known[patient_id] = pseudonym(self._secret, patient_id)
         return value
-
-    def apply(self, rows: pa.Table, contract: Contract) -> pa.Table:
-        """Replace every patient id column (already renamed patient_key) by its pseudonym."""
-        for column in contract.columns:
-            if column.pii is not Pii.PATIENT_ID:
-                continue
-            name = column.cleaned_name
-            assert name is not None
-            values = rows.column(name)
-            distinct = pc.unique(values).drop_null()
-            mapped = pa.array([self.of(v) for v in distinct.to_pylist()], pa.string())
-            index = rows.schema.get_field_index(name)
-            rows = rows.set_column(index, name, pc.take(mapped, pc.index_in(values, distinct)))
-        return rows

@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -19,10 +19,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyiceberg.catalog import Catalog
 
-from practicelake.clean.files import FileContext, clean_chunk
+from practicelake.clean.files import RawFile, RunContext, clean_chunk
 from practicelake.clean.ledger import Ledger, ingested_files, pending_files
 from practicelake.clean.merge import merge, write
-from practicelake.clean.parse import ParsedFile, parse
+from practicelake.clean.parse import parse
 from practicelake.clean.pseudonym import Pseudonyms
 from practicelake.contracts import CONTRACTS, Contract
 from practicelake.errors import LockedError, PracticelakeError
@@ -92,49 +92,60 @@ def transform(
         run_id = new_run_id()
         journal.start(run_id, {name: current_snapshot_id(t) for name, t in tables.items()})  # type: ignore[arg-type]
         ledger = Ledger(run_id=run_id, started_at=datetime.now(UTC).replace(tzinfo=None))
-        keys = KeyStore(settings.key_file)
+        context = _context(settings, run_id, ledger.started_at.date())
         con = connect(settings)
-        for practice_id in sorted(set(work.column("practice_id").to_pylist())):
-            context = FileContext(
-                practice_id=practice_id,
-                time_zone=settings.practice(practice_id).time_zone,
-                pseudonyms=Pseudonyms(keys.pseudonym_secret(practice_id)),
-                run_id=run_id,
-                reference_date=ledger.started_at.date(),
-            )
-            for contract in CONTRACTS:
-                files = _rows_of(work, practice_id, contract.dataset).to_pylist()
-                if files:
-                    if on_step:
-                        on_step(f"{practice_id} {contract.entity}")
-                    order = _rows_of(ingested, practice_id, contract.dataset)
-                    order = order.select(["sha256", "batch", "received_at"])
-                    _load_entity(con, catalog, raw, contract, context, files, order, ledger)
+        for contract in CONTRACTS:
+            files = _of_dataset(work, contract.dataset)
+            if files.num_rows:
+                if on_step:
+                    on_step(contract.entity)
+                order = _of_dataset(ingested, contract.dataset).select(
+                    ["practice_id", "sha256", "batch", "received_at"]
+                )
+                _load_entity(con, catalog, raw, contract, context, files.to_pylist(), order, ledger)
         ledger.commit(catalog)
         journal.finish(run_id)
         report.run_id, report.ledger = run_id, ledger
         return report
 
 
-def _rows_of(files: pa.Table, practice_id: str, dataset: str) -> pa.Table:
-    return files.filter(pc.and_(pc.equal(files["practice_id"], practice_id), pc.equal(files["dataset"], dataset)))
+def _context(settings: Settings, run_id: str, reference_date: date) -> RunContext:
+    keys = KeyStore(settings.key_file)
+    pseudonyms: dict[str, Pseudonyms] = {}
+
+    def of_practice(practice_id: str) -> Pseudonyms:
+        if practice_id not in pseudonyms:
+            pseudonyms[practice_id] = Pseudonyms(keys.pseudonym_secret(practice_id))
+        return pseudonyms[practice_id]
+
+    return RunContext(
+        run_id=run_id,
+        reference_date=reference_date,
+        time_zone=lambda practice_id: settings.practice(practice_id).time_zone,
+        pseudonyms=of_practice,
+    )
+
+
+def _of_dataset(files: pa.Table, dataset: str) -> pa.Table:
+    chosen = files.filter(pc.equal(files["dataset"], dataset))
+    return chosen.sort_by([(c, "ascending") for c in ("practice_id", "batch", "received_at", "sha256")])
 
 
 def _chunks(
-    raw: RawZone, contract: Contract, files: list[dict[str, object]], ledger: Ledger, practice_id: str
-) -> Iterator[list[tuple[str, ParsedFile]]]:
-    """Parsed files in source order, grouped so that a group holds about CHUNK_ROWS rows:
-    memory follows the chunk, not the practice. A file that cannot be read fails alone."""
-    chunk: list[tuple[str, ParsedFile]] = []
+    raw: RawZone, contract: Contract, files: list[dict[str, object]], ledger: Ledger
+) -> Iterator[list[RawFile]]:
+    """Parsed files grouped so that a group holds about CHUNK_ROWS rows: memory follows the
+    chunk, not the practice or the deployment. A file that cannot be read fails alone."""
+    chunk: list[RawFile] = []
     rows = 0
     for entry in files:
-        sha, key = str(entry["sha256"]), str(entry["object_key"])
+        practice_id, sha, key = str(entry["practice_id"]), str(entry["sha256"]), str(entry["object_key"])
         try:
             parsed = parse(contract, raw.read(key, sha))
         except PracticelakeError as exc:
             ledger.file_failed(practice_id, contract.dataset, sha, str(exc))
             continue
-        chunk.append((sha, parsed))
+        chunk.append(RawFile(practice_id, sha, parsed))
         rows += parsed.rows_read
         if rows >= CHUNK_ROWS:
             yield chunk
@@ -148,7 +159,7 @@ def _load_entity(
     catalog: Catalog,
     raw: RawZone,
     contract: Contract,
-    context: FileContext,
+    context: RunContext,
     files: list[dict[str, object]],
     file_order: pa.Table,
     ledger: Ledger,
@@ -156,10 +167,10 @@ def _load_entity(
     table = catalog.load_table(f"cleaned.{contract.entity}")
     schema = cleaned_schema(contract)
     properties = {"practicelake.run_id": context.run_id}
-    for parsed in _chunks(raw, contract, files, ledger, context.practice_id):
+    for parsed in _chunks(raw, contract, files, ledger):
         chunk = clean_chunk(con, contract, parsed, context)
         del parsed
         incoming = chunk.accepted.select(schema.names).cast(schema)
-        merged = merge(con, table, contract.cleaned_key, context.practice_id, incoming, file_order)
-        write(table, schema, contract.cleaned_key, context.practice_id, merged, properties)
-        ledger.chunk_loaded(context.practice_id, contract, chunk, merged.superseded)
+        merged = merge(con, table, contract.cleaned_key, incoming, file_order)
+        write(table, schema, contract.cleaned_key, merged, properties)
+        ledger.chunk_loaded(contract, chunk, merged.superseded)
