@@ -35,7 +35,7 @@ class RunContext:
     run_id: str
     reference_date: date  # ages are computed on this date
     time_zone: Callable[[str], str]  # of a practice
-    pseudonyms: Callable[[str], Pseudonyms]  # of a practice
+    pseudonyms: Pseudonyms
 
 
 @dataclass(frozen=True)
@@ -74,21 +74,20 @@ def to_utc(rows: pa.Table, contract: Contract, context: RunContext) -> pa.Table:
 
 
 def pseudonymise(rows: pa.Table, contract: Contract, context: RunContext) -> pa.Table:
-    """Replace every patient id column (already renamed patient_key) by its practice's pseudonym."""
+    """Replace every patient id column (already renamed patient_key) by its pseudonym."""
     for column in contract.columns:
-        if column.pii is not Pii.PATIENT_ID:
-            continue
-        name = column.cleaned_name
-        assert name is not None
-        pairs = pc.binary_join_element_wise(rows["practice_id"], rows[name], "\x1f")
-        distinct = pc.unique(pairs).drop_null()
-        mapped = []
-        for pair in distinct.to_pylist():
-            practice, _, patient = pair.partition("\x1f")
-            mapped.append(context.pseudonyms(practice).of(patient))
-        index = rows.schema.get_field_index(name)
-        rows = rows.set_column(index, name, pc.take(pa.array(mapped, pa.string()), pc.index_in(pairs, distinct)))
+        if column.pii is Pii.PATIENT_ID:
+            name = column.cleaned_name
+            assert name is not None
+            index = rows.schema.get_field_index(name)
+            rows = rows.set_column(index, name, context.pseudonyms.replace(rows["practice_id"], rows[name]))
     return rows
+
+
+def _counts(table: pa.Table) -> Counter[tuple[str, str]]:
+    grouped = table.group_by(["practice_id", "raw_file_sha256"]).aggregate([([], "count_all")])
+    keys = zip(grouped["practice_id"].to_pylist(), grouped["raw_file_sha256"].to_pylist(), strict=True)
+    return Counter(dict(zip(keys, grouped["count_all"].to_pylist(), strict=True)))
 
 
 def _quarantine_rows(
@@ -145,11 +144,10 @@ def clean_chunk(
         shas += [f.sha256] * len(bad)
         lines += [row.line for row in bad]
         found += [Violation("field_count", None, row.detail) for row in bad]
-    accepted_files = zip(accepted["practice_id"].to_pylist(), accepted["raw_file_sha256"].to_pylist(), strict=True)
     return CleanedChunk(
         accepted=accepted,
         quarantined=_quarantine_rows(contract.entity, context.run_id, practices, shas, lines, found),
         rows_read=Counter({(f.practice_id, f.sha256): f.parsed.rows_read for f in files}),
-        rows_accepted=Counter(accepted_files),
+        rows_accepted=_counts(accepted),
         rows_quarantined=Counter(zip(practices, shas, strict=True)),
     )

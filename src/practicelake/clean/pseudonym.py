@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 PSEUDONYM_HEX_CHARS = 32  # 128 bits
+SEPARATOR = "\x1f"  # cannot occur in a CSV field the contracts accept as an id
 
 
 def pseudonym(secret: bytes, patient_id: str) -> str:
@@ -17,14 +22,33 @@ def pseudonym(secret: bytes, patient_id: str) -> str:
 
 
 class Pseudonyms:
-    """One practice's pseudonyms, each computed once per run (patients recur in every file)."""
+    """The run's pseudonyms, each computed once (a patient recurs in every file and entity).
 
-    def __init__(self, secret: bytes) -> None:
-        self._secret = secret
-        self._known: dict[str, str] = {}
+    Patients are looked up by (practice, patient id): the same MRN in two practices is two
+    people, with two pseudonyms under two secrets.
+    """
 
-    def of(self, patient_id: str) -> str:
-        value = self._known.get(patient_id)
-        if value is None:
-            value = self._known[patient_id] = pseudonym(self._secret, patient_id)
-        return value
+    def __init__(self, secret_of: Callable[[str], bytes]) -> None:
+        self._secret_of = secret_of
+        self._secrets: dict[str, bytes] = {}
+        self._known_keys = pa.array([], pa.string())
+        self._known_values = pa.array([], pa.string())
+
+    def _secret(self, practice_id: str) -> bytes:
+        if practice_id not in self._secrets:
+            self._secrets[practice_id] = self._secret_of(practice_id)
+        return self._secrets[practice_id]
+
+    def replace(self, practice_ids: pa.ChunkedArray, patient_ids: pa.ChunkedArray) -> pa.ChunkedArray:
+        """The pseudonym of each (practice, patient id); NULL stays NULL."""
+        pairs = pc.binary_join_element_wise(practice_ids, patient_ids, SEPARATOR)
+        distinct = pc.unique(pairs).drop_null()
+        unknown = distinct.filter(pc.invert(pc.is_in(distinct, self._known_keys)))
+        if len(unknown):
+            values = []
+            for pair in unknown.to_pylist():
+                practice_id, _, patient_id = pair.partition(SEPARATOR)
+                values.append(pseudonym(self._secret(practice_id), patient_id))
+            self._known_keys = pa.concat_arrays([self._known_keys, unknown])
+            self._known_values = pa.concat_arrays([self._known_values, pa.array(values, pa.string())])
+        return pc.take(self._known_values, pc.index_in(pairs, self._known_keys))

@@ -110,19 +110,11 @@ def transform(
 
 
 def _context(settings: Settings, run_id: str, reference_date: date) -> RunContext:
-    keys = KeyStore(settings.key_file)
-    pseudonyms: dict[str, Pseudonyms] = {}
-
-    def of_practice(practice_id: str) -> Pseudonyms:
-        if practice_id not in pseudonyms:
-            pseudonyms[practice_id] = Pseudonyms(keys.pseudonym_secret(practice_id))
-        return pseudonyms[practice_id]
-
     return RunContext(
         run_id=run_id,
         reference_date=reference_date,
         time_zone=lambda practice_id: settings.practice(practice_id).time_zone,
-        pseudonyms=of_practice,
+        pseudonyms=Pseudonyms(KeyStore(settings.key_file).pseudonym_secret),
     )
 
 
