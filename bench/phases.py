@@ -69,7 +69,7 @@ def floor(work: Path) -> dict[str, float]:
     for contract in CONTRACTS:
         files = csv_files(work, contract.dataset)
         if files:
-            con.read_csv(files, union_by_name=True).write_parquet(str(out / f"{contract.dataset}.parquet"))
+            con.read_csv(files, all_varchar=True).write_parquet(str(out / f"{contract.dataset}.parquet"))
     return {"seconds": time.perf_counter() - start}
 
 

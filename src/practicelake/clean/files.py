@@ -7,8 +7,10 @@ zone and pseudonymised with that practice's secret.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
@@ -21,6 +23,9 @@ from practicelake.clean.parse import ParsedFile
 from practicelake.clean.pseudonym import Pseudonyms
 from practicelake.contracts import Contract, Kind, Pii
 from practicelake.lakehouse.schemas import QUARANTINE
+
+# DuckDB scans a registered Arrow table on one thread: a chunk is judged in this many parts.
+PARALLEL_PARTS = max(2, min(8, os.cpu_count() or 2))
 
 
 @dataclass(frozen=True)
@@ -123,10 +128,22 @@ def clean_chunk(
         ]
     )
     values = {"reference_date": context.reference_date}
-    con.register("incoming", incoming)
-    judged = con.execute(query.sql, {k: v for k, v in values.items() if k in query.parameters}).to_arrow_table()
-    con.unregister("incoming")
-    del incoming
+    parameters = {k: v for k, v in values.items() if k in query.parameters}
+
+    def judge(part: pa.Table) -> pa.Table:
+        # One cursor per part: DuckDB scans a registered Arrow table on one thread, so the
+        # parts run side by side, one per core.
+        cursor = con.cursor()
+        cursor.register("incoming", part)
+        judged_part = cursor.execute(query.sql, parameters).to_arrow_table()
+        cursor.close()
+        return judged_part
+
+    size = -(-incoming.num_rows // PARALLEL_PARTS)
+    parts = [incoming.slice(i * size, size) for i in range(PARALLEL_PARTS)]
+    with ThreadPoolExecutor(PARALLEL_PARTS) as pool:
+        judged = pa.concat_tables(list(pool.map(judge, parts)))
+    del incoming, parts
     rejected_mask = pc.is_valid(judged["violation"])
     rejected = judged.filter(rejected_mask)
     accepted = judged.filter(pc.invert(rejected_mask)).drop_columns(["violation", "expected_practice_id"])
