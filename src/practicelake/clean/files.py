@@ -54,28 +54,28 @@ class CleanedChunk:
 
 def to_utc(rows: pa.Table, contract: Contract, context: RunContext) -> pa.Table:
     """Practice-local wall times -> naive UTC. A wall time that a daylight-saving change makes
-    ambiguous or skips is read as the earliest instant it can mean."""
+    ambiguous or skips is read as the earliest instant it can mean. Rows come back grouped by
+    time zone (their order carries no meaning)."""
     columns = [c.name for c in contract.columns if c.kind is Kind.TIMESTAMP]
     if not columns or rows.num_rows == 0:
         return rows
-    practices = pc.unique(rows["practice_id"]).to_pylist()
-    by_zone: dict[str, list[str]] = {}
-    for practice in practices:
-        by_zone.setdefault(context.time_zone(practice), []).append(practice)
-    for name in columns:
-        index = rows.schema.get_field_index(name)
-        local = rows.column(index)
-        utc = local
-        for zone, members in by_zone.items():
-            converted = pc.assume_timezone(local, timezone=zone, ambiguous="earliest", nonexistent="earliest")
-            converted = converted.cast(pa.int64()).cast(pa.timestamp("us"))
-            utc = (
-                converted
-                if len(by_zone) == 1
-                else pc.if_else(pc.is_in(rows["practice_id"], pa.array(members)), converted, utc)
-            )
-        rows = rows.set_column(index, name, utc)
-    return rows
+    practices = pc.unique(rows["practice_id"])
+    zones = pa.array([context.time_zone(p) for p in practices.to_pylist()], pa.string())
+    row_zones = pc.take(zones, pc.index_in(rows["practice_id"], practices))
+    rows = rows.take(pc.sort_indices(row_zones))
+    row_zones = pc.take(row_zones, pc.sort_indices(row_zones))
+    parts = []
+    start = 0
+    for group in pc.value_counts(row_zones).to_pylist():
+        zone, count = group["values"], group["counts"]
+        part = rows.slice(start, count)
+        for name in columns:
+            index = part.schema.get_field_index(name)
+            local = pc.assume_timezone(part.column(index), timezone=zone, ambiguous="earliest", nonexistent="earliest")
+            part = part.set_column(index, name, local.cast(pa.int64()).cast(pa.timestamp("us")))
+        parts.append(part)
+        start += count
+    return pa.concat_tables(parts)
 
 
 def pseudonymise(rows: pa.Table, contract: Contract, context: RunContext) -> pa.Table:
@@ -145,8 +145,10 @@ def clean_chunk(
         judged = pa.concat_tables(list(pool.map(judge, parts)))
     del incoming, parts
     rejected_mask = pc.is_valid(judged["violation"])
-    rejected = judged.filter(rejected_mask)
-    accepted = judged.filter(pc.invert(rejected_mask)).drop_columns(["violation", "expected_practice_id"])
+    rejected = judged.select(["expected_practice_id", "raw_file_sha256", "raw_line", "violation"]).filter(rejected_mask)
+    accepted = judged.drop_columns(["violation", "expected_practice_id"])
+    if rejected.num_rows:
+        accepted = accepted.filter(pc.invert(rejected_mask))
     del judged
     accepted = to_utc(pseudonymise(accepted, contract, context), contract, context)
     accepted = accepted.append_column("run_id", pa.repeat(pa.scalar(context.run_id), accepted.num_rows))

@@ -42,8 +42,8 @@ class Pseudonyms:
     def replace(self, practice_ids: pa.ChunkedArray, patient_ids: pa.ChunkedArray) -> pa.ChunkedArray:
         """The pseudonym of each (practice, patient id); NULL stays NULL."""
         pairs = pc.binary_join_element_wise(practice_ids, patient_ids, SEPARATOR)
-        distinct = pc.unique(pairs).drop_null()
-        unknown = distinct.filter(pc.invert(pc.is_in(distinct, self._known_keys)))
+        found = pc.index_in(pairs, self._known_keys)
+        unknown = pc.unique(pairs.filter(pc.and_(pc.is_null(found), pc.is_valid(pairs))))
         if len(unknown):
             values = []
             for pair in unknown.to_pylist():
@@ -51,4 +51,5 @@ class Pseudonyms:
                 values.append(pseudonym(self._secret(practice_id), patient_id))
             self._known_keys = pa.concat_arrays([self._known_keys, unknown])
             self._known_values = pa.concat_arrays([self._known_values, pa.array(values, pa.string())])
-        return pc.take(self._known_values, pc.index_in(pairs, self._known_keys))
+            found = pc.index_in(pairs, self._known_keys)
+        return pc.take(self._known_values, found)

@@ -1,7 +1,9 @@
 """Raw zone -> cleaned zone, for every ingested file not yet loaded.
 
-Practice by practice (memory stays flat as practices are added), entity by entity. Every
-commit of a run is undone if the run does not finish (see lakehouse.journal).
+Entity by entity, in chunks of about CHUNK_ROWS rows that may span practices: memory
+follows the chunk size, not the size of a practice or of the deployment, and a thousand
+small practices cost a few commits, not a thousand. Every commit of a run is undone if the
+run does not finish (see lakehouse.journal).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyiceberg.catalog import Catalog
+from pyiceberg.table import Table
 
 from practicelake.clean.files import RawFile, RunContext, clean_chunk
 from practicelake.clean.ledger import Ledger, ingested_files, pending_files
@@ -55,10 +58,8 @@ def transform_lock(state_dir: Path) -> Iterator[None]:
         yield
 
 
-def ensure_tables(catalog: Catalog) -> dict[str, object]:
-    tables: dict[str, object] = {
-        f"cleaned.{c.entity}": ensure_table(catalog, f"cleaned.{c.entity}", cleaned_schema(c)) for c in CONTRACTS
-    }
+def ensure_tables(catalog: Catalog) -> dict[str, Table]:
+    tables = {f"cleaned.{c.entity}": ensure_table(catalog, f"cleaned.{c.entity}", cleaned_schema(c)) for c in CONTRACTS}
     for identifier, (schema, partitioned) in OPS_TABLES.items():
         tables[identifier] = ensure_table(catalog, identifier, schema, partitioned=partitioned)
     return tables
@@ -90,7 +91,7 @@ def transform(
             return report
         tables = ensure_tables(catalog)
         run_id = new_run_id()
-        journal.start(run_id, {name: current_snapshot_id(t) for name, t in tables.items()})  # type: ignore[arg-type]
+        journal.start(run_id, {name: current_snapshot_id(t) for name, t in tables.items()})
         ledger = Ledger(run_id=run_id, started_at=datetime.now(UTC).replace(tzinfo=None))
         context = _context(settings, run_id, ledger.started_at.date())
         con = connect(settings)
