@@ -28,6 +28,12 @@ PARSE: dict[Kind, str] = {
 
 DATED = (Kind.DATE, Kind.TIMESTAMP)
 
+# nullif(trim(x), '') for every value, but trimming only the few that need it (2x faster).
+TRIMMED = (
+    "case when __c__ = '' then null when starts_with(__c__, ' ') or ends_with(__c__, ' ') "
+    "then nullif(trim(__c__), '') else __c__ end"
+)
+
 
 @dataclass(frozen=True)
 class Violation:
@@ -109,9 +115,7 @@ def _judged(contract: Contract) -> tuple[list[tuple[str, exp.Select]], list[Viol
     raw_file_sha256 and raw_line) to `judged`: each
     column trimmed (`<name>__text`) and parsed (`<name>`), and `violation`, the index of the
     first check the row fails (NULL when it passes)."""
-    texts = [
-        render("nullif(trim(__c__), '')", c=ident(c.name)).as_(c.name + "__text", quoted=True) for c in contract.columns
-    ]
+    texts = [render(TRIMMED, c=ident(c.name)).as_(c.name + "__text", quoted=True) for c in contract.columns]
     parsed = [render(PARSE[c.kind], text=_text(c)).as_(c.name, quoted=True) for c in contract.columns]
     checks = violations(contract)
     case = exp.Case(ifs=[exp.If(this=cond, true=literal(i)) for i, (cond, _) in enumerate(checks)])
