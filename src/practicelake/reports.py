@@ -16,6 +16,7 @@ from practicelake.clean.reconcile import recent_runs, reconcile
 from practicelake.clean.transform import TransformReport
 from practicelake.ingest import IngestReport
 from practicelake.ingest.manifest import ALREADY_INGESTED, FAILED, INGESTED
+from practicelake.synth import GenerationReport
 
 PER_PRACTICE_AND_DATASET = """
 select practice_id, dataset, count(*) as files,
@@ -45,7 +46,7 @@ def _table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
     return table
 
 
-def generation(report: Any, out_dir: Path) -> RenderableType:
+def generation(report: GenerationReport, out_dir: Path) -> RenderableType:
     return Text(
         f"wrote {report.files_written:,} files for {len(report.practice_ids)} practices "
         f"({report.appointments:,} appointments) to {out_dir} in {report.seconds:.1f} s; "

@@ -122,3 +122,23 @@ def test_interrupted_ingest_is_completed_by_the_next(
     report = lakehouse.ingest(practice, [root / practice])
     assert {e.object_key for e in report.entries if e.status == "ingested"} == stored
     assert json.dumps(sorted(stored)) == json.dumps(sorted(lakehouse.store.list("raw/")))
+
+
+def test_recovery_keeps_what_was_ingested_after_the_crash(
+    exports: tuple[Path, GenerationReport], tmp_path: Path
+) -> None:
+    root, truth = exports
+    settings = local_settings(tmp_path)
+    lakehouse = Lakehouse.open(settings)
+    practice = truth.practice_ids[0]
+    lakehouse.ingest(practice, sorted((root / practice).iterdir())[:3])
+    ensure_tables(lakehouse.catalog)
+    config = tmp_path / "settings.json"
+    config.write_text(settings.model_dump_json(), encoding="utf-8")
+    killed = subprocess.run([sys.executable, str(RUNNER), str(config), "3", "after"], capture_output=True, timeout=300)
+    assert killed.returncode == 137
+    late = lakehouse.ingest(practice, sorted((root / practice).iterdir())[3:4])
+    report = Lakehouse.open(settings).transform()
+    assert len(report.rolled_back) == 1 and report.ledger is not None
+    loaded = {str(load["sha256"]) for load in report.ledger.loads.values()}
+    assert {e.sha256 for e in late.entries if e.status == "ingested"} <= loaded

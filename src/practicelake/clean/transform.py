@@ -91,7 +91,9 @@ def transform(
             return report
         tables = ensure_tables(catalog)
         run_id = new_run_id()
-        journal.start(run_id, {name: current_snapshot_id(t) for name, t in tables.items()})
+        # The manifest is ingest's, not the transform's: rolling it back would lose an ingest.
+        written = {name: table for name, table in tables.items() if name != "ops.raw_files"}
+        journal.start(run_id, {name: current_snapshot_id(table) for name, table in written.items()})
         ledger = Ledger(run_id=run_id, started_at=datetime.now(UTC).replace(tzinfo=None))
         context = _context(settings, run_id, ledger.started_at.date())
         con = connect(settings)
