@@ -6,10 +6,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import sqlglot
+from sqlglot import exp
 
 from practicelake.contracts import BY_DATASET, Contract, Kind, reference_codes
 from practicelake.synth import GenerationReport
 
+DIALECT = "duckdb"
 SQL_TYPES = {
     Kind.INTEGER: "BIGINT",
     Kind.DECIMAL: "DECIMAL(18, 2)",
@@ -40,81 +43,127 @@ class Export:
         return sorted(self.root.glob(f"P*/*/{dataset}.csv"))
 
 
-def _text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+def sql(node: exp.Expr) -> str:
+    return node.sql(DIALECT)
 
 
-def _checks(contract: Contract) -> dict[str, str]:
+def render(template: str, **slots: exp.Expr) -> exp.Expr:
+    """Fixed SQL text, parsed, with `slots[name]` put wherever the text names the column `__name__`."""
+
+    def fill(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Column) and not node.table and node.name.startswith("__") and node.name.endswith("__"):
+            return slots[node.name[2:-2]].copy()
+        return node
+
+    return sqlglot.parse_one(template, read=DIALECT).transform(fill)
+
+
+class Values:
+    """Bound parameters of one query: each value added gets a placeholder of its own."""
+
+    def __init__(self) -> None:
+        self.bound: dict[str, object] = {}
+
+    def __call__(self, value: object) -> exp.Placeholder:
+        name = "v" + str(len(self.bound))
+        self.bound[name] = value
+        return exp.Placeholder(this=name)
+
+
+def _is_null(node: exp.Expr) -> exp.Expr:
+    return node.is_(exp.null())
+
+
+def _checks(contract: Contract, value: Values) -> dict[str, exp.Expr]:
     """SQL booleans over the raw (all text) columns, one per constraint; true means the row passes."""
-    checks: dict[str, str] = {"practice": "practice_id = folder"}
+    checks: dict[str, exp.Expr] = {"practice": exp.column("practice_id").eq(exp.column("folder"))}
     for c in contract.columns:
-        name = f'"{c.name}"'
+        name = exp.column(c.name, quoted=True)
         if c.required:
-            checks[f"{c.name}:required"] = f"{name} IS NOT NULL"
+            checks[c.name + ":required"] = exp.not_(_is_null(name))
         if c.kind in FORMATS:
-            fmt = f"regexp_full_match({name}, {_text(FORMATS[c.kind])})"
-            checks[f"{c.name}:type"] = (
-                f"{name} IS NULL OR ({fmt} AND TRY_CAST({name} AS {SQL_TYPES[c.kind]}) IS NOT NULL)"
-            )
+            fmt = exp.func("regexp_full_match", name.copy(), value(FORMATS[c.kind]))
+            parsed = exp.TryCast(this=name.copy(), to=exp.DataType.build(SQL_TYPES[c.kind], dialect=DIALECT))
+            checks[c.name + ":type"] = exp.or_(_is_null(name), exp.and_(fmt, exp.not_(_is_null(parsed))))
         if c.allowed is not None:
-            keys = ", ".join(_text(k.lower()) for k in sorted(c.allowed))
-            checks[f"{c.name}:allowed"] = f"{name} IS NULL OR lower({name}) IN ({keys})"
-        if c.pattern is not None and c.kind is Kind.CODE_LIST:
-            each = f"list_transform(string_split({name}, '|'), lambda x: regexp_full_match(x, {_text(c.pattern)}))"
-            checks[f"{c.name}:pattern"] = f"{name} IS NULL OR list_bool_and({each})"
-        elif c.pattern is not None:
-            checks[f"{c.name}:pattern"] = f"{name} IS NULL OR regexp_full_match({name}, {_text(c.pattern)})"
-        if c.reference is not None:
-            codes = ", ".join(_text(k) for k in sorted(reference_codes(c.reference)))
-            checks[f"{c.name}:reference"] = f"{name} IS NULL OR {name} IN ({codes})"
-        if c.minimum is not None:
-            checks[f"{c.name}:minimum"] = (
-                f"TRY_CAST({name} AS DOUBLE) IS NULL OR TRY_CAST({name} AS DOUBLE) >= {c.minimum}"
+            keys = value(sorted(k.lower() for k in c.allowed))
+            checks[c.name + ":allowed"] = exp.or_(
+                _is_null(name), exp.func("list_contains", keys, exp.Lower(this=name.copy()))
             )
+        if c.pattern is not None and c.kind is Kind.CODE_LIST:
+            each = render(
+                "list_bool_and(list_transform(string_split(__c__, '|'), lambda x: regexp_full_match(x, __p__)))",
+                c=name,
+                p=value(c.pattern),
+            )
+            checks[c.name + ":pattern"] = exp.or_(_is_null(name), each)
+        elif c.pattern is not None:
+            checks[c.name + ":pattern"] = exp.or_(
+                _is_null(name), exp.func("regexp_full_match", name.copy(), value(c.pattern))
+            )
+        if c.reference is not None:
+            codes = value(sorted(reference_codes(c.reference)))
+            checks[c.name + ":reference"] = exp.or_(_is_null(name), exp.func("list_contains", codes, name.copy()))
+        if c.minimum is not None:
+            number = exp.TryCast(this=name.copy(), to=exp.DataType.build("DOUBLE"))
+            checks[c.name + ":minimum"] = exp.or_(_is_null(number), number >= value(c.minimum))
     return checks
+
+
+RAW = """CREATE TABLE raw AS SELECT *, row_number() OVER () AS n,
+    regexp_extract(filename, '(P[0-9]+)/[0-9-]+/[a-z_]+\\.csv$', 1) AS folder,
+    regexp_extract(filename, '(P[0-9]+/[0-9-]+/[a-z_]+\\.csv)$', 1) AS file
+    FROM read_csv($files, header = true, auto_detect = false, columns = $columns, delim = ',',
+                  quote = '"', escape = '"', filename = true, strict_mode = true)"""
 
 
 def load(export: Export, dataset: str) -> duckdb.DuckDBPyConnection:
     """A connection with table `raw` (all text, plus file and folder) and `typed` (parsed columns)."""
     contract = BY_DATASET[dataset]
-    files = ", ".join(_text(str(p)) for p in export.files(dataset))
-    columns = ", ".join(f"{_text(c)}: 'VARCHAR'" for c in contract.column_names)
     con = duckdb.connect()
     con.execute(
-        f"""CREATE TABLE raw AS SELECT *, row_number() OVER () AS n,
-        regexp_extract(filename, '(P[0-9]+)/[0-9-]+/[a-z_]+\\.csv$', 1) AS folder,
-        regexp_extract(filename, '(P[0-9]+/[0-9-]+/[a-z_]+\\.csv)$', 1) AS file
-        FROM read_csv([{files}], header = true, auto_detect = false, columns = {{{columns}}}, delim = ',',
-                      quote = '"', escape = '"', filename = true, strict_mode = true)"""
+        RAW,
+        {
+            "files": [str(p) for p in export.files(dataset)],
+            "columns": dict.fromkeys(contract.column_names, "VARCHAR"),
+        },
     )
-    typed = ", ".join(
-        f'TRY_CAST("{c.name}" AS {SQL_TYPES[c.kind]}) AS "{c.name}"' if c.kind in SQL_TYPES else f'"{c.name}"'
+    typed = [
+        exp.TryCast(
+            this=exp.column(c.name, quoted=True), to=exp.DataType.build(SQL_TYPES[c.kind], dialect=DIALECT)
+        ).as_(c.name, quoted=True)
+        if c.kind in SQL_TYPES
+        else exp.column(c.name, quoted=True)
         for c in contract.columns
-    )
-    con.execute(f"CREATE TABLE typed AS SELECT n, file, {typed} FROM raw")
+    ]
+    con.execute(sql(exp.select("n", "file", *typed).from_("raw").ctas("typed")))
     return con
+
+
+def _broken(condition: exp.Expr) -> exp.Expr:
+    """How many rows of the group `condition` holds for."""
+    return exp.func("sum", exp.case().when(condition, exp.Literal.number(1)).else_(exp.Literal.number(0)))
 
 
 def breaking_rows(export: Export, dataset: str) -> dict[str, dict[str, int]]:
     """Per file: rows that break at least one contract constraint, and counts per constraint."""
     contract = BY_DATASET[dataset]
     con = load(export, dataset)
-    checks = _checks(contract)
-    passes = ", ".join(f"COALESCE({sql}, FALSE) AS {_quote_name(n)}" for n, sql in checks.items())
-    con.execute(f"CREATE TABLE passes AS SELECT n, file, {passes} FROM raw")
-    rules = ", ".join(f"COALESCE({r.check}, TRUE) AS {_quote_name('rule:' + r.name)}" for r in contract.rules)
-    con.execute(f"CREATE TABLE rules AS SELECT n{', ' + rules if rules else ''} FROM typed")
+    value = Values()
+    checks = _checks(contract, value)
+    passes = [exp.func("coalesce", check, exp.false()).as_(n, quoted=True) for n, check in checks.items()]
+    con.execute(sql(exp.select("n", "file", *passes).from_("raw").ctas("passes")), value.bound)
+    rules = [
+        exp.func("coalesce", sqlglot.parse_one(r.check, read=DIALECT), exp.true()).as_("rule:" + r.name, quoted=True)
+        for r in contract.rules
+    ]
+    con.execute(sql(exp.select("n", *rules).from_("typed").ctas("rules")))
     con.execute("CREATE TABLE verdict AS SELECT * FROM passes JOIN rules USING (n)")
-    names = [*checks, *(f"rule:{r.name}" for r in contract.rules)]
-    failing = " OR ".join(f"NOT {_quote_name(n)}" for n in names)
-    sums = ", ".join(f"sum(CASE WHEN NOT {_quote_name(n)} THEN 1 ELSE 0 END)" for n in names)
+    names = [*checks, *("rule:" + r.name for r in contract.rules)]
+    failed = [exp.not_(exp.column(n, quoted=True)) for n in names]
     result: dict[str, dict[str, int]] = {}
     for file, broken, *per_check in con.execute(
-        f"SELECT file, sum(CASE WHEN {failing} THEN 1 ELSE 0 END), {sums} FROM verdict GROUP BY file"
+        sql(exp.select("file", _broken(exp.or_(*failed)), *map(_broken, failed)).from_("verdict").group_by("file"))
     ).fetchall():
         result[file] = {"broken": int(broken), **{n: int(v) for n, v in zip(names, per_check, strict=True) if v}}
     return result
-
-
-def _quote_name(name: str) -> str:
-    return '"' + name.replace('"', "") + '"'

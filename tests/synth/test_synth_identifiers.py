@@ -6,7 +6,8 @@ import re
 
 import duckdb
 import pytest
-from export_checks import Export
+from export_checks import Export, sql
+from sqlglot import exp
 
 from practicelake.contracts import CONTRACTS, Pii
 
@@ -16,13 +17,18 @@ NAMES = ("first_name", "last_name", "city")
 
 
 def _distinct(export: Export, dataset: str, columns: list[str]) -> dict[str, set[str]]:
-    files = ", ".join(f"'{p}'" for p in export.files(dataset))
     con = duckdb.connect()
-    con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv([{files}], header = true, all_varchar = true)")
-    return {
-        c: {v for (v,) in con.execute(f'SELECT DISTINCT "{c}" FROM t WHERE "{c}" IS NOT NULL').fetchall()}
-        for c in columns
-    }
+    con.execute(
+        "CREATE TABLE t AS SELECT * FROM read_csv($files, header = true, all_varchar = true)",
+        {"files": [str(p) for p in export.files(dataset)]},
+    )
+    return {c: {v for (v,) in con.execute(_distinct_values(c)).fetchall()} for c in columns}
+
+
+def _distinct_values(column: str) -> str:
+    """SELECT DISTINCT "column" FROM t WHERE "column" IS NOT NULL"""
+    value = exp.column(column, quoted=True)
+    return sql(exp.select(value).distinct().from_("t").where(exp.not_(value.is_(exp.null()))))
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +80,8 @@ def test_identifier_formats_are_distinctive(identifiers: dict[str, set[str]]) ->
 
 
 def test_notes_sometimes_name_the_patient(clean_export: Export) -> None:
-    files = ", ".join(f"'{p}'" for p in clean_export.files("patients"))
-    row = duckdb.sql(
-        f"SELECT count(*) FROM read_csv([{files}], header = true, all_varchar = true) WHERE contains(notes, first_name)"
+    row = duckdb.execute(
+        "SELECT count(*) FROM read_csv($files, header = true, all_varchar = true) WHERE contains(notes, first_name)",
+        {"files": [str(p) for p in clean_export.files("patients")]},
     ).fetchone()
     assert row is not None and row[0] > 0

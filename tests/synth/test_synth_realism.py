@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-from export_checks import Export
+from export_checks import DIALECT, Export, render, sql
+from sqlglot import exp
 
-NO_SHOW = "lower(status) IN ('no show', 'noshow', 'dna')"
-CANCELLED = "lower(status) IN ('cancelled', 'canceled', 'late cancel')"
+NO_SHOW = exp.condition("lower(status) IN ('no show', 'noshow', 'dna')", dialect=DIALECT)
+CANCELLED = exp.condition("lower(status) IN ('cancelled', 'canceled', 'late cancel')", dialect=DIALECT)
+# Every row of a dataset, with the practice and the batch (month folder) it came in.
+EXPORTED = exp.select(
+    "*",
+    "regexp_extract(filename, '(P[0-9]+)/', 1) AS practice",
+    "regexp_extract(filename, '/([0-9]{4}-[0-9]{2})/', 1) AS batch",
+    dialect=DIALECT,
+).from_("read_csv($files, header = true, filename = true, all_varchar = true)", dialect=DIALECT)
 
 
 @pytest.fixture(scope="module")
@@ -20,16 +28,13 @@ def db(clean_export: Export) -> duckdb.DuckDBPyConnection:
         "provider_schedules": "schedule_id", "providers": "provider_id",
     }  # fmt: skip
     for dataset, key in keys.items():
-        files = ", ".join(f"'{p}'" for p in clean_export.files(dataset))
-        con.execute(
-            f"""CREATE TABLE {dataset}_all AS SELECT *, regexp_extract(filename, '(P[0-9]+)/', 1) AS practice,
-                regexp_extract(filename, '/([0-9]{{4}}-[0-9]{{2}})/', 1) AS batch
-                FROM read_csv([{files}], header = true, filename = true, all_varchar = true)"""
+        every = _all(dataset)
+        con.execute(sql(EXPORTED.ctas(every)), {"files": [str(p) for p in clean_export.files(dataset)]})
+        latest = render(
+            "row_number() OVER (PARTITION BY practice, __key__ ORDER BY batch DESC) = 1",
+            key=exp.column(key, quoted=True),
         )
-        con.execute(
-            f"""CREATE TABLE {dataset} AS SELECT * FROM {dataset}_all
-                QUALIFY row_number() OVER (PARTITION BY practice, {key} ORDER BY batch DESC) = 1"""
-        )
+        con.execute(sql(exp.select("*").from_(every).qualify(latest).ctas(exp.table_(dataset, quoted=True))))
     con.execute(
         """CREATE TABLE visits AS SELECT *, CAST(start_at AS TIMESTAMP) AS starts,
            CAST(booked_at AS TIMESTAMP) AS booked, CAST(cancelled_at AS TIMESTAMP) AS cancelled,
@@ -39,31 +44,41 @@ def db(clean_export: Export) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _one(con: duckdb.DuckDBPyConnection, sql: str) -> float:
-    row = con.execute(sql).fetchone()
+def _all(dataset: str) -> exp.Table:
+    """The table of every exported row of `dataset`, where `dataset` keeps the latest of each key."""
+    return exp.table_(dataset + "_all", quoted=True)
+
+
+def _share(condition: exp.Expr) -> exp.Expr:
+    """avg(CASE WHEN condition THEN 1.0 ELSE 0 END): the share of rows `condition` holds for."""
+    return exp.func("avg", exp.case().when(condition, exp.Literal.number("1.0")).else_(exp.Literal.number(0)))
+
+
+def _one(con: duckdb.DuckDBPyConnection, query: str | exp.Expr) -> float:
+    row = con.execute(query if isinstance(query, str) else sql(query)).fetchone()
     assert row is not None
     return float(row[0])
 
 
 def test_no_shows_rise_with_lead_time(db: duckdb.DuckDBPyConnection) -> None:
+    band = render(
+        """CASE WHEN starts - booked < INTERVAL 1 DAY THEN 0 WHEN starts - booked < INTERVAL 7 DAY THEN 1
+                WHEN starts - booked < INTERVAL 30 DAY THEN 2 ELSE 3 END"""
+    )
     rates = db.execute(
-        f"""SELECT CASE WHEN starts - booked < INTERVAL 1 DAY THEN 0 WHEN starts - booked < INTERVAL 7 DAY THEN 1
-                        WHEN starts - booked < INTERVAL 30 DAY THEN 2 ELSE 3 END AS band,
-                   avg(CASE WHEN {NO_SHOW} THEN 1.0 ELSE 0 END)
-            FROM visits GROUP BY band ORDER BY band"""
+        sql(exp.select(band.as_("band"), _share(NO_SHOW)).from_("visits").group_by("band").order_by("band"))
     ).fetchall()
     shares = [r[1] for r in rates]
     assert len(shares) == 4
     assert shares == sorted(shares) and shares[3] > 2 * shares[0], shares
-    overall = _one(db, f"SELECT avg(CASE WHEN {NO_SHOW} THEN 1.0 ELSE 0 END) FROM visits")
+    overall = _one(db, exp.select(_share(NO_SHOW)).from_("visits"))
     assert 0.05 <= overall <= 0.15
 
 
 def test_some_patients_miss_repeatedly(db: duckdb.DuckDBPyConnection) -> None:
+    missed = exp.select("practice", "patient_id").from_("visits").where(NO_SHOW)
     repeaters = _one(
-        db,
-        f"""SELECT count(*) FROM (SELECT practice, patient_id FROM visits WHERE {NO_SHOW}
-               GROUP BY ALL HAVING count(*) >= 3)""",
+        db, exp.select("count(*)").from_(missed.group_by("practice", "patient_id").having("count(*) >= 3").subquery())
     )
     assert repeaters > 0
 
@@ -91,14 +106,11 @@ def test_winter_peak_and_december_dip_per_session(db: duckdb.DuckDBPyConnection)
 
 
 def test_cancellations_include_late_ones(db: duckdb.DuckDBPyConnection) -> None:
-    late = _one(
-        db,
-        f"""SELECT avg(CASE WHEN starts - cancelled < INTERVAL 1 DAY THEN 1.0 ELSE 0 END)
-            FROM visits WHERE {CANCELLED}""",
-    )
+    late = _one(db, exp.select(_share(render("starts - cancelled < INTERVAL 1 DAY"))).from_("visits").where(CANCELLED))
     assert 0.1 <= late <= 0.6
     assert (
-        _one(db, f"SELECT count(*) FROM visits WHERE {CANCELLED} AND (cancelled > starts OR cancelled < booked)") == 0
+        _one(db, exp.select("count(*)").from_("visits").where(CANCELLED, "cancelled > starts OR cancelled < booked"))
+        == 0
     )
 
 
@@ -167,10 +179,8 @@ def test_patients_pay_at_the_desk_and_later(db: duckdb.DuckDBPyConnection) -> No
 
 def test_corrections_are_re_exported_in_later_batches(db: duckdb.DuckDBPyConnection, clean_export: Export) -> None:
     for dataset, key in (("claims", "claim_id"), ("appointments", "appointment_id"), ("charges", "charge_id")):
-        again = _one(
-            db,
-            f"""SELECT count(*) - count(DISTINCT (practice, {key})) FROM {dataset}_all""",
-        )
+        repeats = render("count(*) - count(DISTINCT (practice, __key__))", key=exp.column(key, quoted=True))
+        again = _one(db, exp.select(repeats).from_(_all(dataset)))
         assert again > 0 and again == clean_export.report.corrections[dataset], dataset
     changed = _one(
         db,
