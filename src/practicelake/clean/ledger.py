@@ -108,16 +108,23 @@ class Ledger:
     def total(self, column: str) -> int:
         return sum(int(load[column]) for load in self.loads.values())  # type: ignore[call-overload]
 
+    def flush(self, catalog: Catalog, *, at_least: int = 0) -> None:
+        """Write the quarantined and superseded rows held so far, once there are `at_least`
+        of them: what a run holds in memory stays bounded however much it loads."""
+        properties = {"practicelake.run_id": self.run_id}
+        for identifier, held, schema in (
+            ("ops.quarantine", self.quarantine, QUARANTINE),
+            ("ops.duplicates", self.duplicates, DUPLICATES),
+        ):
+            if held and sum(t.num_rows for t in held) >= max(at_least, 1):
+                catalog.load_table(identifier).append(
+                    pa.concat_tables(held).cast(schema), snapshot_properties=properties
+                )
+                held.clear()
+
     def commit(self, catalog: Catalog) -> None:
         properties = {"practicelake.run_id": self.run_id}
-        if self.quarantine:
-            catalog.load_table("ops.quarantine").append(
-                pa.concat_tables(self.quarantine).cast(QUARANTINE), snapshot_properties=properties
-            )
-        if self.duplicates:
-            catalog.load_table("ops.duplicates").append(
-                pa.concat_tables(self.duplicates), snapshot_properties=properties
-            )
+        self.flush(catalog)
         loads = pa.Table.from_pylist(list(self.loads.values()), schema=FILE_LOADS)
         catalog.load_table("ops.file_loads").append(loads, snapshot_properties=properties)
         run = {

@@ -37,6 +37,7 @@ from practicelake.security.keystore import KeyStore
 from practicelake.settings import Settings
 
 CHUNK_ROWS = 500_000
+FLUSH_ROWS = 250_000  # quarantined and superseded rows held before they are written
 
 
 @dataclass
@@ -72,7 +73,8 @@ def new_run_id() -> str:
 def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
     scratch = settings.state_dir / "duckdb-tmp"
     scratch.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return duckdb.connect(config={"temp_directory": str(scratch), "preserve_insertion_order": True})
+    config = {"temp_directory": str(scratch), "preserve_insertion_order": True, "memory_limit": "1GB"}
+    return duckdb.connect(config=config)
 
 
 def transform(
@@ -169,3 +171,4 @@ def _load_entity(
         merged = merge(con, table, contract.cleaned_key, incoming, file_order)
         write(table, schema, contract.cleaned_key, merged, properties)
         ledger.chunk_loaded(contract, chunk, merged.superseded)
+        ledger.flush(catalog, at_least=FLUSH_ROWS)
