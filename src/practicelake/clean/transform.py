@@ -73,12 +73,9 @@ def new_run_id() -> str:
 def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
     scratch = settings.state_dir / "duckdb-tmp"
     scratch.mkdir(parents=True, exist_ok=True, mode=0o700)
-    config: dict[str, str | bool] = {
-        "temp_directory": str(scratch),
-        "preserve_insertion_order": True,
-        "memory_limit": "1GB",
-    }
-    return duckdb.connect(config=config)
+    return duckdb.connect(
+        config={"temp_directory": str(scratch), "preserve_insertion_order": True, "memory_limit": "1GB"}
+    )
 
 
 def transform(
