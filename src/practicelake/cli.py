@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from practicelake import reports
 from practicelake.errors import PracticelakeError
 from practicelake.pipeline import Lakehouse
-from practicelake.settings import CONFIG_FILE, Settings, load_settings
+from practicelake.settings import Settings, load_settings
 
 app = typer.Typer(
     help="practicelake: an analytics lakehouse for independent medical practices.",
@@ -143,4 +143,4 @@ def main() -> None:
         sys.exit(1)
 
 
-__all__ = ["CONFIG_FILE", "app", "main"]
+__all__ = ["app", "main"]

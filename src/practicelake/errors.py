@@ -15,10 +15,6 @@ class StorageError(PracticelakeError):
     """An object could not be read or written."""
 
 
-class ObjectExistsError(StorageError):
-    """A write-once object already exists."""
-
-
 class IntegrityError(StorageError):
     """An object's bytes do not match the hash it was stored under."""
 

@@ -119,3 +119,11 @@ def test_altered_raw_object_fails_its_file_not_the_run(local: Settings, tmp_path
     assert [load["sha256"] for load in failed] == [victim["sha256"]]
     assert "does not match its SHA-256" in str(failed[0]["reason"])
     assert sum(1 for load in report.ledger.loads.values() if load["status"] == "loaded") > 10
+
+
+def test_one_transform_at_a_time(local: Settings) -> None:
+    from practicelake.clean.transform import transform_lock
+    from practicelake.errors import LockedError
+
+    with transform_lock(local.state_dir), pytest.raises(LockedError, match="another transform is running"):
+        Lakehouse.open(local).transform()
