@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from itertools import groupby
 from pathlib import Path
 
 import duckdb
@@ -36,7 +37,7 @@ from practicelake.lakehouse.schemas import OPS_TABLES, cleaned_schema
 from practicelake.security.keystore import KeyStore
 from practicelake.settings import Settings
 
-CHUNK_ROWS = 500_000
+CHUNK_ROWS = 400_000
 FLUSH_ROWS = 250_000  # quarantined and superseded rows held before they are written
 
 
@@ -133,18 +134,25 @@ def _chunks(
     raw: RawZone, contract: Contract, files: list[dict[str, object]], ledger: Ledger
 ) -> Iterator[list[RawFile]]:
     """Parsed files grouped so that a group holds about CHUNK_ROWS rows: memory follows the
-    chunk, not the practice or the deployment. A file that cannot be read fails alone."""
+    chunk, not the deployment. Groups end where a practice ends, so that a practice's batches
+    are merged together rather than rewriting what an earlier group of the same run wrote;
+    only a practice larger than two chunks is cut inside. A file that cannot be read fails
+    alone."""
     chunk: list[RawFile] = []
     rows = 0
-    for entry in files:
-        practice_id, sha, key = str(entry["practice_id"]), str(entry["sha256"]), str(entry["object_key"])
-        try:
-            parsed = parse(contract, raw.read(key, sha))
-        except PracticelakeError as exc:
-            ledger.file_failed(practice_id, contract.dataset, sha, str(exc))
-            continue
-        chunk.append(RawFile(practice_id, sha, parsed))
-        rows += parsed.rows_read
+    for practice_id, entries in groupby(files, key=lambda entry: str(entry["practice_id"])):
+        for entry in entries:
+            sha, key = str(entry["sha256"]), str(entry["object_key"])
+            try:
+                parsed = parse(contract, raw.read(key, sha))
+            except PracticelakeError as exc:
+                ledger.file_failed(practice_id, contract.dataset, sha, str(exc))
+                continue
+            chunk.append(RawFile(practice_id, sha, parsed))
+            rows += parsed.rows_read
+            if rows >= 2 * CHUNK_ROWS:
+                yield chunk
+                chunk, rows = [], 0
         if rows >= CHUNK_ROWS:
             yield chunk
             chunk, rows = [], 0
