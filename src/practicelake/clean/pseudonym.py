@@ -6,7 +6,6 @@ recognised; without the practice's secret the MRN cannot be recovered or confirm
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Callable
 
@@ -18,7 +17,7 @@ SEPARATOR = "\x1f"  # cannot occur in a CSV field the contracts accept as an id
 
 
 def pseudonym(secret: bytes, patient_id: str) -> str:
-    return hmac.new(secret, patient_id.encode("utf-8"), hashlib.sha256).hexdigest()[:PSEUDONYM_HEX_CHARS]
+    return hmac.digest(secret, patient_id.encode("utf-8"), "sha256").hex()[:PSEUDONYM_HEX_CHARS]
 
 
 class Pseudonyms:
