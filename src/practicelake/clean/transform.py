@@ -9,7 +9,9 @@ run does not finish (see lakehouse.journal).
 from __future__ import annotations
 
 import fcntl
+import queue
 import secrets
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -160,6 +162,42 @@ def _chunks(
         yield chunk
 
 
+def _prefetched(chunks: Iterator[list[RawFile]]) -> Iterator[list[RawFile]]:
+    """The next chunk is read and parsed (which releases the GIL) while this one is checked
+    and written; at most one chunk waits. If the consumer stops early, so does the reader."""
+    waiting: queue.Queue[list[RawFile] | BaseException | None] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def hand_over(item: list[RawFile] | BaseException | None) -> bool:
+        while not stop.is_set():
+            try:
+                waiting.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                if not hand_over(chunk):
+                    return
+            hand_over(None)
+        except BaseException as exc:  # raised again in the consumer
+            hand_over(exc)
+
+    reader = threading.Thread(target=produce, daemon=True, name="practicelake-parse")
+    reader.start()
+    try:
+        while (item := waiting.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        reader.join()
+
+
 def _load_entity(
     con: duckdb.DuckDBPyConnection,
     catalog: Catalog,
@@ -173,7 +211,7 @@ def _load_entity(
     table = catalog.load_table(f"cleaned.{contract.entity}")
     schema = cleaned_schema(contract)
     properties = {"practicelake.run_id": context.run_id}
-    for parsed in _chunks(raw, contract, files, ledger):
+    for parsed in _prefetched(_chunks(raw, contract, files, ledger)):
         chunk = clean_chunk(con, contract, parsed, context)
         del parsed
         incoming = chunk.accepted.select(schema.names).cast(schema)

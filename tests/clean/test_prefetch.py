@@ -1,0 +1,35 @@
+"""The chunk reader runs ahead in a thread: its errors reach the caller, and it stops with it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from practicelake.clean.transform import _prefetched
+
+
+def chunks(n: int, fail_at: int | None = None) -> Iterator[Any]:
+    for i in range(n):
+        if i == fail_at:
+            raise OSError(f"cannot read chunk {i}")
+        yield [i]
+
+
+def test_chunks_arrive_in_order() -> None:
+    assert list(_prefetched(chunks(5))) == [[0], [1], [2], [3], [4]]
+
+
+def test_a_reader_error_is_raised_in_the_caller() -> None:
+    received = []
+    with pytest.raises(OSError, match="cannot read chunk 2"):
+        for chunk in _prefetched(chunks(5, fail_at=2)):
+            received.append(chunk)
+    assert received == [[0], [1]]
+
+
+def test_stopping_early_stops_the_reader() -> None:
+    consumer = _prefetched(chunks(1000))
+    assert next(consumer) == [0]
+    consumer.close()  # returns only once the reader thread has ended
