@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from practicelake.clean.transform import _prefetched
+from practicelake.clean.transform import prefetched
 
 
 def chunks(n: int, fail_at: int | None = None) -> Iterator[Any]:
@@ -18,18 +18,18 @@ def chunks(n: int, fail_at: int | None = None) -> Iterator[Any]:
 
 
 def test_chunks_arrive_in_order() -> None:
-    assert list(_prefetched(chunks(5))) == [[0], [1], [2], [3], [4]]
+    assert list(prefetched(chunks(5))) == [[0], [1], [2], [3], [4]]
 
 
 def test_a_reader_error_is_raised_in_the_caller() -> None:
     received = []
     with pytest.raises(OSError, match="cannot read chunk 2"):
-        for chunk in _prefetched(chunks(5, fail_at=2)):
+        for chunk in prefetched(chunks(5, fail_at=2)):
             received.append(chunk)
     assert received == [[0], [1]]
 
 
 def test_stopping_early_stops_the_reader() -> None:
-    consumer = _prefetched(chunks(1000))
+    consumer = prefetched(chunks(1000))
     assert next(consumer) == [0]
     consumer.close()  # returns only once the reader thread has ended

@@ -162,7 +162,7 @@ def _chunks(
         yield chunk
 
 
-def _prefetched(chunks: Iterator[list[RawFile]]) -> Iterator[list[RawFile]]:
+def prefetched(chunks: Iterator[list[RawFile]]) -> Iterator[list[RawFile]]:
     """The next chunk is read and parsed (which releases the GIL) while this one is checked
     and written; at most one chunk waits. If the consumer stops early, so does the reader."""
     waiting: queue.Queue[list[RawFile] | BaseException | None] = queue.Queue(maxsize=1)
@@ -211,7 +211,7 @@ def _load_entity(
     table = catalog.load_table(f"cleaned.{contract.entity}")
     schema = cleaned_schema(contract)
     properties = {"practicelake.run_id": context.run_id}
-    for parsed in _prefetched(_chunks(raw, contract, files, ledger)):
+    for parsed in prefetched(_chunks(raw, contract, files, ledger)):
         chunk = clean_chunk(con, contract, parsed, context)
         del parsed
         incoming = chunk.accepted.select(schema.names).cast(schema)
