@@ -127,3 +127,16 @@ def test_one_transform_at_a_time(local: Settings) -> None:
 
     with transform_lock(local.state_dir), pytest.raises(LockedError, match="another transform is running"):
         Lakehouse.open(local).transform()
+
+
+def test_a_practice_no_longer_configured_is_refused_before_any_write(local: Settings, tmp_path: Path) -> None:
+    exports = tmp_path / "exports"
+    truth = small_export(exports, practices=1, appointments=300)
+    ingest_all(Lakehouse.open(local), exports, truth)
+    without = local.model_copy(update={"practices": {}})
+    from practicelake.errors import UnknownPracticeError
+
+    with pytest.raises(UnknownPracticeError, match="P001"):
+        Lakehouse.open(without).transform()
+    assert not list(Lakehouse.open(local).store.list("runs/"))
+    assert Lakehouse.open(local).transform().run_id is not None

@@ -95,6 +95,8 @@ def transform(
         work = pending_files(catalog, ingested)
         if work.num_rows == 0:
             return report
+        for practice_id in set(work["practice_id"].to_pylist()):
+            settings.practice(practice_id)  # refuse before writing anything, not half-way
         tables = ensure_tables(catalog)
         run_id = new_run_id()
         # The manifest is ingest's, not the transform's: rolling it back would lose an ingest.
@@ -102,16 +104,16 @@ def transform(
         journal.start(run_id, {name: current_snapshot_id(table) for name, table in written.items()})
         ledger = Ledger(run_id=run_id, started_at=datetime.now(UTC).replace(tzinfo=None))
         context = _context(settings, run_id, ledger.started_at.date())
-        con = connect(settings)
-        for contract in CONTRACTS:
-            files = _of_dataset(work, contract.dataset)
-            if files.num_rows:
-                if on_step:
-                    on_step(contract.entity)
-                order = _of_dataset(ingested, contract.dataset).select(
-                    ["practice_id", "sha256", "batch", "received_at"]
-                )
-                _load_entity(con, catalog, raw, contract, context, files.to_pylist(), order, ledger)
+        with connect(settings) as con:
+            for contract in CONTRACTS:
+                files = _of_dataset(work, contract.dataset)
+                if files.num_rows:
+                    if on_step:
+                        on_step(contract.entity)
+                    order = _of_dataset(ingested, contract.dataset).select(
+                        ["practice_id", "sha256", "batch", "received_at"]
+                    )
+                    _load_entity(con, catalog, raw, contract, context, files.to_pylist(), order, ledger)
         ledger.commit(catalog)
         journal.finish(run_id)
         report.run_id, report.ledger = run_id, ledger
