@@ -201,3 +201,18 @@ def test_latest_batch_wins_even_when_received_first(local: Settings, tmp_path: P
     assert names == {"PAY1": "Renamed Scheme", "PAY2": "Government"}
     (lost,) = rows(lakehouse, "ops.duplicates")
     assert (lost["record_key"], lost["raw_line"], lost["kept_raw_line"]) == ("PAY1", 2, 2)
+
+
+def test_each_practice_keeps_its_own_time_zone_in_a_shared_chunk(local: Settings, tmp_path: Path) -> None:
+    row = "{p},A1,MRN00000001,DR1,L1,2024-07-01 08:00:00,2024-07-01 09:00:00,15,new,Completed,,,,,"
+    lakehouse = Lakehouse.open(local)
+    for practice in ("P001", "P002", "P003"):  # Johannesburg, New York, London
+        path = export(tmp_path, practice, "2024-07", "appointments", APPOINTMENT_HEADER, row.format(p=practice))
+        lakehouse.ingest(practice, [path])
+    lakehouse.transform()
+    starts = {r["practice_id"]: r["start_at"] for r in rows(lakehouse, "cleaned.appointment")}
+    assert starts == {
+        "P001": datetime(2024, 7, 1, 7, 0),  # UTC+2
+        "P002": datetime(2024, 7, 1, 13, 0),  # EDT, UTC-4
+        "P003": datetime(2024, 7, 1, 8, 0),  # BST, UTC+1
+    }

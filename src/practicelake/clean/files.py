@@ -54,28 +54,26 @@ class CleanedChunk:
 
 def to_utc(rows: pa.Table, contract: Contract, context: RunContext) -> pa.Table:
     """Practice-local wall times -> naive UTC. A wall time that a daylight-saving change makes
-    ambiguous or skips is read as the earliest instant it can mean. Rows come back grouped by
-    time zone (their order carries no meaning)."""
+    ambiguous or skips is read as the earliest instant it can mean."""
     columns = [c.name for c in contract.columns if c.kind is Kind.TIMESTAMP]
     if not columns or rows.num_rows == 0:
         return rows
-    practices = pc.unique(rows["practice_id"])
-    zones = pa.array([context.time_zone(p) for p in practices.to_pylist()], pa.string())
-    row_zones = pc.take(zones, pc.index_in(rows["practice_id"], practices))
-    rows = rows.take(pc.sort_indices(row_zones))
-    row_zones = pc.take(row_zones, pc.sort_indices(row_zones))
-    parts = []
-    start = 0
-    for group in pc.value_counts(row_zones).to_pylist():
-        zone, count = group["values"], group["counts"]
-        part = rows.slice(start, count)
-        for name in columns:
-            index = part.schema.get_field_index(name)
-            local = pc.assume_timezone(part.column(index), timezone=zone, ambiguous="earliest", nonexistent="earliest")
-            part = part.set_column(index, name, local.cast(pa.int64()).cast(pa.timestamp("us")))
-        parts.append(part)
-        start += count
-    return pa.concat_tables(parts)
+    by_zone: dict[str, list[str]] = {}
+    for practice_id in pc.unique(rows["practice_id"]).to_pylist():
+        by_zone.setdefault(context.time_zone(practice_id), []).append(practice_id)
+    zones = sorted(by_zone)
+    # Rows of the first zone need no mask: every other zone overwrites its own rows.
+    masks = {zone: pc.is_in(rows["practice_id"], pa.array(by_zone[zone], pa.string())) for zone in zones[1:]}
+    for name in columns:
+        index = rows.schema.get_field_index(name)
+        local = rows.column(index)
+        utc = None
+        for zone in zones:
+            converted = pc.assume_timezone(local, timezone=zone, ambiguous="earliest", nonexistent="earliest")
+            converted = converted.cast(pa.int64()).cast(pa.timestamp("us"))
+            utc = converted if utc is None else pc.if_else(masks[zone], converted, utc)
+        rows = rows.set_column(index, name, utc)
+    return rows
 
 
 def pseudonymise(rows: pa.Table, contract: Contract, context: RunContext) -> pa.Table:
