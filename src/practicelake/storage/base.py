@@ -20,10 +20,6 @@ class ObjectStore(ABC):
         """
 
     @abstractmethod
-    def put(self, key: str, data: bytes) -> None:
-        """Create or replace `key` atomically (for state that is meant to change)."""
-
-    @abstractmethod
     def get(self, key: str) -> bytes:
         """The object's bytes; StorageError if it is missing."""
 

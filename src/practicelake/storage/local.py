@@ -44,10 +44,6 @@ class LocalStore(ObjectStore):
         path.chmod(0o444)
         return True
 
-    def put(self, key: str, data: bytes) -> None:
-        path = self._path(key)
-        os.replace(self._write_temp(path, data), path)
-
     def get(self, key: str) -> bytes:
         try:
             return self._path(key).read_bytes()

@@ -52,9 +52,6 @@ class S3Store(ObjectStore):
             raise StorageError(f"cannot write {self.uri(key)}: {code}") from exc
         return True
 
-    def put(self, key: str, data: bytes) -> None:
-        self._client.put_object(Bucket=self._bucket, Key=self._key(key), Body=data)
-
     def get(self, key: str) -> bytes:
         try:
             body = self._client.get_object(Bucket=self._bucket, Key=self._key(key))["Body"]
