@@ -128,27 +128,32 @@ def clean_chunk(
     values = {"reference_date": context.reference_date}
     parameters = {k: v for k, v in values.items() if k in query.parameters}
 
-    def judge(part: pa.Table) -> pa.Table:
+    def judge(part: pa.Table) -> tuple[pa.Table, pa.Table]:
         # One cursor per part: DuckDB scans a registered Arrow table on one thread, so the
-        # parts run side by side, one per core.
+        # parts run side by side, one per core, and so do their pseudonyms and time zones.
         cursor = con.cursor()
         cursor.register("incoming", part)
-        judged_part = cursor.execute(query.sql, parameters).to_arrow_table()
+        judged = cursor.execute(query.sql, parameters).to_arrow_table()
         cursor.close()
-        return judged_part
+        rejected_mask = pc.is_valid(judged["violation"])
+        rejected = judged.select(["expected_practice_id", "raw_file_sha256", "raw_line", "violation"])
+        rejected = rejected.filter(rejected_mask)
+        accepted = judged.drop_columns(["violation", "expected_practice_id"])
+        if rejected.num_rows:
+            accepted = accepted.filter(pc.invert(rejected_mask))
+        del judged
+        accepted = to_utc(pseudonymise(accepted, contract, context), contract, context)
+        return accepted, rejected
 
     size = -(-incoming.num_rows // PARALLEL_PARTS)
     parts = [incoming.slice(i * size, size) for i in range(PARALLEL_PARTS)]
+    del incoming
     with ThreadPoolExecutor(PARALLEL_PARTS) as pool:
-        judged = pa.concat_tables(list(pool.map(judge, parts)))
-    del incoming, parts
-    rejected_mask = pc.is_valid(judged["violation"])
-    rejected = judged.select(["expected_practice_id", "raw_file_sha256", "raw_line", "violation"]).filter(rejected_mask)
-    accepted = judged.drop_columns(["violation", "expected_practice_id"])
-    if rejected.num_rows:
-        accepted = accepted.filter(pc.invert(rejected_mask))
-    del judged
-    accepted = to_utc(pseudonymise(accepted, contract, context), contract, context)
+        done = list(pool.map(judge, parts))
+    del parts
+    accepted = pa.concat_tables([a for a, _ in done])
+    rejected = pa.concat_tables([r for _, r in done])
+    del done
     accepted = accepted.append_column("run_id", pa.repeat(pa.scalar(context.run_id), accepted.num_rows))
 
     practices = rejected["expected_practice_id"].to_pylist()

@@ -8,12 +8,16 @@ lose are not dropped silently: they are returned, with the row that replaced the
 from __future__ import annotations
 
 from collections import defaultdict
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyiceberg.expressions import And, In, Reference
+from pyiceberg.io.pyarrow import _dataframe_to_data_files
+from pyiceberg.manifest import DataFile
 from pyiceberg.table import Table
 
 from practicelake.clean.sql import ident, render, sql
@@ -28,7 +32,7 @@ with files as (
     from candidates group by practice_id, __key__ having count(*) > 1
 ), ranked as (
     select
-        candidates.practice_id, __key__ as record_key, raw_file_sha256, raw_line, is_new,
+        candidates.practice_id, __key__ as record_key, raw_file_sha256, raw_line, is_new, position,
         row_number() over w as rank,
         first_value(raw_file_sha256) over w as kept_raw_file_sha256,
         first_value(raw_line) over w as kept_raw_line
@@ -40,12 +44,8 @@ with files as (
         order by batch desc, received_at desc, raw_file_sha256 desc, raw_line desc
     )
 )
-select practice_id, record_key, raw_file_sha256, raw_line, kept_raw_file_sha256, kept_raw_line, is_new
+select practice_id, record_key, raw_file_sha256, raw_line, kept_raw_file_sha256, kept_raw_line, is_new, position
 from ranked where rank > 1 order by practice_id, raw_file_sha256, raw_line
-"""
-
-KEPT_NEW = """
-select * from incoming anti join superseded using (practice_id, raw_file_sha256, raw_line)
 """
 
 LINEAGE = ("practice_id", "raw_file_sha256", "raw_line")
@@ -70,42 +70,70 @@ def merge(con: duckdb.DuckDBPyConnection, table: Table, key: str, incoming: pa.T
     """`file_order`: practice_id, sha256, batch, received_at of every ingested file of the entity."""
     practices = pc.unique(incoming["practice_id"]).to_pylist()
     existing = _existing(table, key, practices, incoming)
+    # `position`: where a new row sits in `incoming`, so that the rows that lose are dropped
+    # by a mask rather than by joining every column back.
     candidates = pa.concat_tables(
         [
-            existing.append_column("is_new", pa.repeat(False, existing.num_rows)),
-            incoming.select(existing.column_names).append_column("is_new", pa.repeat(True, incoming.num_rows)),
+            existing.append_column("is_new", pa.repeat(False, existing.num_rows)).append_column(
+                "position", pa.nulls(existing.num_rows, pa.int64())
+            ),
+            incoming.select(existing.column_names)
+            .append_column("is_new", pa.repeat(True, incoming.num_rows))
+            .append_column("position", pa.array(np.arange(incoming.num_rows, dtype=np.int64))),
         ],
         promote_options="permissive",
     )
     con.register("candidates", candidates)
     con.register("file_order", file_order)
     superseded = con.sql(sql(render(SUPERSEDED, key=ident(key)))).to_arrow_table()
-    kept_new = incoming
-    if pc.any(superseded["is_new"]).as_py():
-        con.register("incoming", incoming)
-        con.register("superseded", superseded)
-        kept_new = con.sql(KEPT_NEW).to_arrow_table()
-        for name in ("incoming", "superseded"):
-            con.unregister(name)
     for name in ("candidates", "file_order"):
         con.unregister(name)
+    kept_new = incoming
+    lost_new = superseded["position"].drop_null().to_numpy()
+    if len(lost_new):
+        keep = np.ones(incoming.num_rows, dtype=bool)
+        keep[lost_new] = False
+        kept_new = incoming.filter(pa.array(keep))
     replaced: dict[str, list[str]] = defaultdict(list)
     lost = superseded.filter(pc.invert(superseded["is_new"])).select(["practice_id", "record_key"])
     for practice_id, record_key in zip(*lost.to_pydict().values(), strict=True):
         replaced[practice_id].append(record_key)
-    return Merged(rows=kept_new, replaced=dict(replaced), superseded=superseded.drop_columns(["is_new"]))
+    return Merged(rows=kept_new, replaced=dict(replaced), superseded=superseded.drop_columns(["is_new", "position"]))
 
 
-def write(table: Table, schema: pa.Schema, key: str, merged: Merged, properties: dict[str, str]) -> None:
-    """Append the new rows, removing the rows they replace, in one commit."""
-    rows = merged.rows.cast(schema)
-    if not merged.replaced:
-        if rows.num_rows:
-            table.append(rows, snapshot_properties=properties)
-        return
-    with table.transaction() as transaction:
-        for practice_id, keys in sorted(merged.replaced.items()):
-            replaced = In(Reference(key), keys)  # type: ignore[call-arg,arg-type]
-            transaction.delete(And(practice_partition(practice_id), replaced), snapshot_properties=properties)
-        if rows.num_rows:
-            transaction.append(rows, snapshot_properties=properties)
+class Writer:
+    """Writes a chunk's data files in the background while the next chunk is cleaned; the
+    commit stays in order, before the next chunk is merged against the table."""
+
+    def __init__(self, table: Table, key: str, properties: dict[str, str]) -> None:
+        self.table, self.key, self.properties = table, key, properties
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="practicelake-write")
+        self._pending: tuple[Merged, Future[list[DataFile]]] | None = None
+
+    def start(self, merged: Merged, schema: pa.Schema) -> None:
+        self.finish()
+        rows = merged.rows.cast(schema)
+        metadata, io = self.table.metadata, self.table.io
+        files = self._pool.submit(lambda: list(_dataframe_to_data_files(table_metadata=metadata, df=rows, io=io)))
+        self._pending = (merged, files)
+
+    def finish(self) -> None:
+        """Commit the chunk in flight: delete the rows it replaces and add its files, in one commit."""
+        if self._pending is None:
+            return
+        merged, pending = self._pending
+        self._pending = None
+        files = pending.result()
+        if not merged.replaced and not files:
+            return
+        with self.table.transaction() as transaction:
+            for practice_id, keys in sorted(merged.replaced.items()):
+                replaced = In(Reference(self.key), keys)  # type: ignore[call-arg,arg-type]
+                transaction.delete(And(practice_partition(practice_id), replaced), snapshot_properties=self.properties)
+            if files:
+                with transaction.update_snapshot(snapshot_properties=self.properties).fast_append() as append:
+                    for data_file in files:
+                        append.append_data_file(data_file)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)

@@ -7,6 +7,7 @@ recognised; without the practice's secret the MRN cannot be recovered or confirm
 from __future__ import annotations
 
 import hmac
+import threading
 from collections.abc import Callable
 
 import pyarrow as pa
@@ -25,17 +26,22 @@ class Pseudonyms:
 
     Patients are looked up by (practice, patient id): the same MRN in two practices is two
     people, with two pseudonyms under two secrets. A lookup only searches the practices of
-    the rows at hand, so its cost follows the chunk, not the deployment.
+    the rows at hand, so its cost follows the chunk, not the deployment. Parts of a chunk
+    are pseudonymised in parallel threads: two may learn the same patient at once, which
+    only stores the same pseudonym twice.
     """
 
     def __init__(self, secret_of: Callable[[str], bytes]) -> None:
         self._secret_of = secret_of
         self._secrets: dict[str, bytes] = {}
         self._known: dict[str, tuple[list[pa.Array], list[pa.Array]]] = {}  # practice: (pairs, pseudonyms)
+        self._lock = threading.Lock()
 
     def _secret(self, practice_id: str) -> bytes:
         if practice_id not in self._secrets:
-            self._secrets[practice_id] = self._secret_of(practice_id)
+            with self._lock:
+                if practice_id not in self._secrets:
+                    self._secrets[practice_id] = self._secret_of(practice_id)
         return self._secrets[practice_id]
 
     def _learn(self, unknown: pa.Array) -> None:
@@ -45,14 +51,16 @@ class Pseudonyms:
             pairs, values = learned.setdefault(practice_id, ([], []))
             pairs.append(pair)
             values.append(pseudonym(self._secret(practice_id), patient_id))
-        for practice_id, (pairs, values) in learned.items():
-            known_pairs, known_values = self._known.setdefault(practice_id, ([], []))
-            known_pairs.append(pa.array(pairs, pa.string()))
-            known_values.append(pa.array(values, pa.string()))
+        with self._lock:
+            for practice_id, (pairs, values) in learned.items():
+                known_pairs, known_values = self._known.setdefault(practice_id, ([], []))
+                known_pairs.append(pa.array(pairs, pa.string()))
+                known_values.append(pa.array(values, pa.string()))
 
     def _lookup(self, practices: list[str]) -> tuple[pa.Array, pa.Array]:
-        pairs = [a for p in practices for a in self._known.get(p, ([], []))[0]]
-        values = [a for p in practices for a in self._known.get(p, ([], []))[1]]
+        with self._lock:
+            pairs = [a for p in practices for a in self._known.get(p, ([], []))[0]]
+            values = [a for p in practices for a in self._known.get(p, ([], []))[1]]
         empty = pa.array([], pa.string())
         return pa.concat_arrays(pairs or [empty]), pa.concat_arrays(values or [empty])
 

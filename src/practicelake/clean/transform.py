@@ -27,7 +27,7 @@ from pyiceberg.table import Table
 
 from practicelake.clean.files import RawFile, RunContext, clean_chunk
 from practicelake.clean.ledger import Ledger, ingested_files, pending_files
-from practicelake.clean.merge import merge, write
+from practicelake.clean.merge import Writer, merge
 from practicelake.clean.parse import parse
 from practicelake.clean.pseudonym import Pseudonyms
 from practicelake.contracts import CONTRACTS, Contract
@@ -213,11 +213,17 @@ def _load_entity(
     table = catalog.load_table(f"cleaned.{contract.entity}")
     schema = cleaned_schema(contract)
     properties = {"practicelake.run_id": context.run_id}
-    for parsed in prefetched(_chunks(raw, contract, files, ledger)):
-        chunk = clean_chunk(con, contract, parsed, context)
-        del parsed
-        incoming = chunk.accepted.select(schema.names).cast(schema)
-        merged = merge(con, table, contract.cleaned_key, incoming, file_order)
-        write(table, schema, contract.cleaned_key, merged, properties)
-        ledger.chunk_loaded(contract, chunk, merged.superseded)
-        ledger.flush(catalog, at_least=FLUSH_ROWS)
+    writer = Writer(table, contract.cleaned_key, properties)
+    try:
+        for parsed in prefetched(_chunks(raw, contract, files, ledger)):
+            chunk = clean_chunk(con, contract, parsed, context)
+            del parsed
+            writer.finish()  # the previous chunk is in the table before this one is merged
+            incoming = chunk.accepted.select(schema.names).cast(schema)
+            merged = merge(con, table, contract.cleaned_key, incoming, file_order)
+            writer.start(merged, schema)
+            ledger.chunk_loaded(contract, chunk, merged.superseded)
+            ledger.flush(catalog, at_least=FLUSH_ROWS)
+        writer.finish()
+    finally:
+        writer.close()

@@ -7,15 +7,20 @@ practice's keys (crypto-shredding) leaves the others intact.
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import secrets
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from practicelake.errors import SettingsError
 
 SECRET_BYTES = 32
+_THREADS = threading.Lock()  # flock excludes other processes, not other threads of this one
 
 
 class KeyStore:
@@ -41,12 +46,24 @@ class KeyStore:
             os.fsync(handle.fileno())
         os.replace(tmp, self.path)
 
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """One writer at a time: two that both create a practice's secret would give its
+        patients two pseudonyms."""
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with _THREADS, self.path.with_name(self.path.name + ".lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+
     def pseudonym_secret(self, practice_id: str) -> bytes:
         """The practice's pseudonymisation secret, created on first use."""
-        practices = self._load()
-        entry = practices.get(practice_id)
+        entry = self._load().get(practice_id)
         if entry is None:
-            entry = {"pseudonym_secret": base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()}
-            practices[practice_id] = entry
-            self._save(practices)
+            with self._exclusive():
+                practices = self._load()
+                entry = practices.get(practice_id)
+                if entry is None:
+                    entry = {"pseudonym_secret": base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()}
+                    practices[practice_id] = entry
+                    self._save(practices)
         return base64.b64decode(entry["pseudonym_secret"])
