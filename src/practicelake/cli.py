@@ -97,6 +97,60 @@ def transform(config: ConfigOption = None) -> None:
 
 
 @app.command()
+def curate(config: ConfigOption = None) -> None:
+    """Rebuild the curated KPI tables of every practice whose cleaned rows changed."""
+    lakehouse = Lakehouse.open(_settings(config))
+    with _progress() as progress:
+        task = progress.add_task("curating", total=None)
+        report = lakehouse.curate(on_step=lambda step: progress.update(task, description=step, advance=1))
+    out.print(reports.curate(report))
+
+
+@app.command()
+def run(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Folders of exports, one subfolder per practice (<practice_id>/<batch>/<dataset>.csv)."),
+    ],
+    practice: Annotated[
+        str | None, typer.Option("--practice", "-p", help="The paths are this one practice's exports.")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Ingest, transform and curate, in one go."""
+    lakehouse = Lakehouse.open(_settings(config))
+    failed = False
+    for practice_id, practice_paths in _by_practice(paths, practice):
+        report = lakehouse.ingest(practice_id, practice_paths)
+        for entry in report.failures:
+            err.print(f"[red]error[/red]: {entry.source_name} ({entry.batch}): {entry.reason}", highlight=False)
+        failed |= bool(report.failures)
+        out.print(reports.ingest(report))
+    with _progress() as progress:
+        task = progress.add_task("transforming", total=None)
+        transformed = lakehouse.transform(on_step=lambda step: progress.update(task, description=step, advance=1))
+        out.print(reports.transform(transformed))
+        progress.update(task, description="curating")
+        curated = lakehouse.curate(on_step=lambda step: progress.update(task, description=step, advance=1))
+    out.print(reports.curate(curated))
+    if failed or (transformed.ledger and transformed.ledger.failed):
+        raise typer.Exit(1)
+
+
+def _by_practice(paths: list[Path], practice: str | None) -> list[tuple[str, list[Path]]]:
+    if practice is not None:
+        return [(practice, paths)]
+    found: list[tuple[str, list[Path]]] = []
+    for path in paths:
+        if not path.is_dir():
+            raise PracticelakeError(f"{path}: not a folder of practice exports (or name the practice with --practice)")
+        found += [(sub.name, [sub]) for sub in sorted(path.iterdir()) if sub.is_dir()]
+    if not found:
+        raise PracticelakeError("no practice folders found in " + ", ".join(map(str, paths)))
+    return found
+
+
+@app.command()
 def status(
     practice: Annotated[str | None, typer.Option("--practice", "-p", help="Only this practice.")] = None,
     files: Annotated[bool, typer.Option("--files/--no-files", help="List every file.")] = True,

@@ -9,6 +9,7 @@ from pathlib import Path
 from pyiceberg.catalog import Catalog
 
 from practicelake.clean.transform import TransformReport, transform
+from practicelake.curate.runner import CurateReport, curate
 from practicelake.ingest import IngestReport, RawZone, ingest
 from practicelake.ingest.manifest import ManifestEntry
 from practicelake.lakehouse.catalog import open_catalog
@@ -45,3 +46,6 @@ class Lakehouse:
 
     def transform(self, on_step: Callable[[str], None] | None = None) -> TransformReport:
         return transform(self.settings, self.catalog, self.raw, on_step=on_step)
+
+    def curate(self, on_step: Callable[[str], None] | None = None) -> CurateReport:
+        return curate(self.settings, self.catalog, self.store, on_step=on_step)

@@ -14,6 +14,7 @@ from rich.text import Text
 
 from practicelake.clean.reconcile import recent_runs, reconcile
 from practicelake.clean.transform import TransformReport
+from practicelake.curate.runner import CurateReport
 from practicelake.ingest import IngestReport
 from practicelake.ingest.manifest import ALREADY_INGESTED, FAILED, INGESTED
 from practicelake.synth import GenerationReport
@@ -79,6 +80,22 @@ def transform(report: TransformReport) -> RenderableType:
             f"{len(failed)} files failed"
         )
     )
+    return Group(*lines)
+
+
+def curate(report: CurateReport) -> RenderableType:
+    lines: list[RenderableType] = []
+    if report.rolled_back:
+        lines.append(Text(f"rolled back interrupted runs: {', '.join(report.rolled_back)}"))
+    if report.run_id is None:
+        lines.append(Text("curated zone up to date: no table was written"))
+        return Group(*lines)
+    table = Table(title=f"curate run {report.run_id}: {len(report.practices)} practices rebuilt")
+    table.add_column("curated table")
+    table.add_column("rows written", justify="right")
+    for name, rows in sorted(report.rows.items()):
+        table.add_row(name, f"{rows:,}")
+    lines.append(table)
     return Group(*lines)
 
 

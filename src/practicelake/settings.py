@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     """Local working state: locks and scratch space."""
     practices: dict[str, PracticeSettings] = Field(default_factory=dict)
     """Practices by id."""
+    value_units_file: Path | None = None
+    """CSV of value units per procedure (procedure_code, work_rvu) replacing the packaged
+    reference table: US work RVUs by default; a tariff's units elsewhere."""
     s3_endpoint_url: str | None = None
     """S3 endpoint; unset means AWS."""
     s3_region: str = "us-east-1"

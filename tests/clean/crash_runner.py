@@ -1,6 +1,6 @@
-"""Run a transform that dies abruptly (os._exit, as a kill would) around its N-th catalog commit.
+"""Run a transform (or a curate) that dies abruptly (os._exit, as a kill would) around its N-th catalog commit.
 
-Usage: python crash_runner.py SETTINGS_JSON N before|after
+Usage: python crash_runner.py SETTINGS_JSON N before|after [transform|curate]
 """
 
 from __future__ import annotations
@@ -36,7 +36,11 @@ def main() -> None:
         return result
 
     SqlCatalog.commit_table = dying_commit  # type: ignore[method-assign]
-    Lakehouse.open(settings).transform()
+    lakehouse = Lakehouse.open(settings)
+    if sys.argv[4:] == ["curate"]:
+        lakehouse.curate()
+    else:
+        lakehouse.transform()
 
 
 if __name__ == "__main__":

@@ -122,10 +122,10 @@ def test_altered_raw_object_fails_its_file_not_the_run(local: Settings, tmp_path
 
 
 def test_one_transform_at_a_time(local: Settings) -> None:
-    from practicelake.clean.transform import transform_lock
     from practicelake.errors import LockedError
+    from practicelake.lakehouse.lock import writer_lock
 
-    with transform_lock(local.state_dir), pytest.raises(LockedError, match="another transform is running"):
+    with writer_lock(local.state_dir), pytest.raises(LockedError, match="another transform or curate is running"):
         Lakehouse.open(local).transform()
 
 

@@ -8,16 +8,13 @@ run does not finish (see lakehouse.journal).
 
 from __future__ import annotations
 
-import fcntl
 import queue
 import secrets
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from itertools import groupby
-from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -31,10 +28,11 @@ from practicelake.clean.merge import Writer, merge
 from practicelake.clean.parse import parse
 from practicelake.clean.pseudonym import Pseudonyms
 from practicelake.contracts import CONTRACTS, Contract
-from practicelake.errors import LockedError, PracticelakeError
+from practicelake.errors import PracticelakeError
 from practicelake.ingest.raw import RawZone
 from practicelake.lakehouse.catalog import current_snapshot_id, ensure_table
 from practicelake.lakehouse.journal import Journal
+from practicelake.lakehouse.lock import writer_lock
 from practicelake.lakehouse.schemas import OPS_TABLES, cleaned_schema
 from practicelake.security.keystore import KeyStore
 from practicelake.settings import Settings
@@ -48,18 +46,6 @@ class TransformReport:
     run_id: str | None  # None: nothing new, nothing written
     rolled_back: list[str] = field(default_factory=list)
     ledger: Ledger | None = None
-
-
-@contextmanager
-def transform_lock(state_dir: Path) -> Iterator[None]:
-    """One transform at a time per deployment; the OS releases the lock if the process dies."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    with (state_dir / "transform.lock").open("w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise LockedError("another transform is running (lock held on " + str(handle.name) + ")") from None
-        yield
 
 
 def ensure_tables(catalog: Catalog) -> dict[str, Table]:
@@ -88,7 +74,7 @@ def transform(
     *,
     on_step: Callable[[str], None] | None = None,
 ) -> TransformReport:
-    with transform_lock(settings.state_dir):
+    with writer_lock(settings.state_dir):
         journal = Journal(raw.store)
         report = TransformReport(run_id=None, rolled_back=journal.recover(catalog))
         ingested = ingested_files(catalog)

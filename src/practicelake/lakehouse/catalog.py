@@ -18,7 +18,7 @@ from pyiceberg.transforms import IdentityTransform
 from practicelake.errors import SettingsError
 from practicelake.settings import Settings
 
-NAMESPACES = ("cleaned", "ops")
+NAMESPACES = ("cleaned", "curated", "ops")
 
 
 def file_io_properties(settings: Settings) -> dict[str, str]:

@@ -1,0 +1,96 @@
+"""Run the models in DuckDB over in-memory inputs: the cleaned rows of some practices and the
+reference tables. Pure: no catalog, no files; the runner and the model tests both use it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import duckdb
+import pyarrow as pa
+from sqlglot import exp
+
+from practicelake.clean.sql import literal
+from practicelake.curate.project import Model, ModelError
+
+ZONES = ("cleaned", "reference", "curated")
+
+
+def _table(qualified: str) -> exp.Table:
+    zone, _, name = qualified.partition(".")
+    return exp.table_(name, db=zone, quoted=True)
+
+
+def _run(con: duckdb.DuckDBPyConnection, statement: exp.Expression) -> None:
+    con.execute(statement.sql("duckdb"))
+
+
+def _count(con: duckdb.DuckDBPyConnection, query: exp.Query) -> int:
+    row = con.execute(exp.select(exp.Count(this=exp.Star())).from_(query.subquery("checked")).sql("duckdb")).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def expose(con: duckdb.DuckDBPyConnection, inputs: Mapping[str, pa.Table]) -> None:
+    """Make each input readable under its zone-qualified name (cleaned.appointment, ...)."""
+    for zone in ZONES:
+        _run(con, exp.Create(this=exp.to_identifier(zone, quoted=True), kind="SCHEMA", exists=True))
+    for qualified, rows in inputs.items():
+        alias = "__input_" + qualified.replace(".", "_")
+        con.register(alias, rows)
+        select = exp.select("*").from_(exp.to_identifier(alias, quoted=True))
+        _run(con, exp.Create(this=_table(qualified), kind="VIEW", expression=select, replace=True))
+
+
+def check(con: duckdb.DuckDBPyConnection, model: Model) -> None:
+    """The model's output has its contract's columns and passes its tests."""
+    table = _table("curated." + model.name)
+    described = con.execute(exp.Describe(this=exp.select("*").from_(table)).sql("duckdb")).fetchall()
+    columns = [str(row[0]) for row in described]
+    declared = list(model.contract.columns)
+    if columns != declared:
+        raise ModelError(f"model {model.name}: its SQL returns columns {columns}, its contract declares {declared}")
+    tests = model.contract.tests
+    failures: list[str] = []
+    if tests.unique:
+        keys = [exp.column(c, quoted=True) for c in tests.unique]
+        repeated = exp.select(*keys).from_(table).group_by(*keys).having("count(*) > 1")
+        if n := _count(con, repeated):
+            failures.append(f"{n} values of ({', '.join(tests.unique)}) occur more than once")
+    for name in tests.not_null:
+        if n := _count(con, exp.select("*").from_(table).where(exp.column(name, quoted=True).is_(exp.null()))):
+            failures.append(f"{n} rows have no {name}")
+    for name, (low, high) in tests.between.items():
+        outside = exp.or_(exp.column(name, quoted=True) < literal(low), exp.column(name, quoted=True) > literal(high))
+        if n := _count(con, exp.select("*").from_(table).where(outside)):
+            failures.append(f"{n} rows have {name} outside [{low:g}, {high:g}]")
+    if failures:
+        raise ModelError(f"model {model.name} fails its tests: " + "; ".join(failures))
+
+
+def run_models(
+    con: duckdb.DuckDBPyConnection, models: Sequence[Model], inputs: Mapping[str, pa.Table]
+) -> dict[str, pa.Table]:
+    """Every model in order, each checked against its contract; returns the rows of each
+    materialised model, in its contract's types. `inputs` are keyed `cleaned.<entity>` and
+    `reference.<name>`."""
+    expose(con, inputs)
+    results: dict[str, pa.Table] = {}
+    for model in models:
+        missing = sorted(t for t in model.reads if not t.startswith("curated.") and t not in inputs)
+        if missing:
+            raise ModelError(f"model {model.name}: no input for {', '.join(missing)}")
+        # The model's SQL is the project's own file, run as written: a round trip through
+        # sqlglot could change what it means.
+        create = "create or replace table " + _table("curated." + model.name).sql("duckdb") + " as\n" + model.sql
+        try:
+            con.execute(create)
+        except duckdb.Error as exc:
+            raise ModelError(f"model {model.name}: {exc}") from None
+        check(con, model)
+        if model.contract.materialized == "table":
+            rows = con.execute(exp.select("*").from_(_table("curated." + model.name)).sql("duckdb")).to_arrow_table()
+            try:
+                results[model.name] = rows.cast(model.contract.schema())
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                raise ModelError(f"model {model.name}: output does not fit its contract's types: {exc}") from None
+    return results

@@ -1,0 +1,123 @@
+"""The models: one `<name>.sql` per curated table with its `<name>.toml` contract, ordered by
+the tables their SQL reads (found with sqlglot, not kept by hand)."""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
+
+import sqlglot
+from pydantic import ValidationError
+from sqlglot import exp
+
+from practicelake.contracts import BY_ENTITY
+from practicelake.curate.contract import ModelContract
+from practicelake.errors import PracticelakeError
+
+MODELS = Path(__file__).with_name("models")
+REFERENCE = Path(__file__).with_name("reference")
+DIALECT = "duckdb"
+# Columns that would make a curated row one patient's (or one visit's, claim's, payment's).
+PATIENT_LEVEL = {
+    *("patient_id", "birth_year", "age_over_89", "postal_code", "sex"),
+    *("appointment_id", "encounter_id", "charge_id", "claim_id", "payment_id", "adjustment_id", "remittance_ref"),
+}
+
+
+class ModelError(PracticelakeError):
+    """A model that cannot be loaded, ordered or run; the message names it."""
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    sql: str
+    contract: ModelContract
+    reads: frozenset[str]  # schema-qualified: cleaned.appointment, curated.x, reference.y
+
+    @property
+    def depends_on(self) -> set[str]:
+        return {name.removeprefix("curated.") for name in self.reads if name.startswith("curated.")}
+
+    @property
+    def fingerprint(self) -> str:
+        return hashlib.sha256((self.sql + "\0" + self.contract.model_dump_json()).encode()).hexdigest()
+
+
+def tables_read(name: str, sql: str) -> frozenset[str]:
+    """Every schema-qualified table the query reads; CTE names are not tables."""
+    try:
+        statements = sqlglot.parse(sql, read=DIALECT)
+    except sqlglot.errors.ParseError as exc:
+        raise ModelError(f"model {name}: cannot parse its SQL: {exc}") from None
+    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
+        raise ModelError(f"model {name}: must be one select statement")
+    query = statements[0]
+    ctes = {cte.alias_or_name for cte in query.find_all(exp.CTE)}
+    reads = set()
+    for table in query.find_all(exp.Table):
+        if not table.db:
+            if table.name in ctes:
+                continue
+            raise ModelError(
+                f"model {name}: table {table.name!r} must be named with its zone, e.g. cleaned.{table.name}"
+            )
+        reads.add(f"{table.db}.{table.name}")
+    return frozenset(reads)
+
+
+def _load_one(sql_path: Path) -> Model:
+    name = sql_path.stem
+    toml_path = sql_path.with_suffix(".toml")
+    if not toml_path.exists():
+        raise ModelError(f"model {name}: no contract {toml_path.name} beside {sql_path.name}")
+    try:
+        contract = ModelContract.model_validate(tomllib.loads(toml_path.read_text(encoding="utf-8")))
+    except (tomllib.TOMLDecodeError, ValidationError) as exc:
+        raise ModelError(f"model {name}: contract {toml_path.name}: {exc}") from None
+    if contract.materialized == "table":
+        _check_publishable(name, contract)
+    sql = sql_path.read_text(encoding="utf-8")
+    return Model(name=name, sql=sql, contract=contract, reads=tables_read(name, sql))
+
+
+def _check_publishable(name: str, contract: ModelContract) -> None:
+    """A curated table is per practice and holds no patient-level rows."""
+    columns = list(contract.columns)
+    if not columns or columns[0] != "practice_id" or contract.tests.unique[:1] != ["practice_id"]:
+        raise ModelError(f"model {name}: a curated table starts with practice_id, in its columns and its unique grain")
+    patient = [c for c in columns if "patient_key" in c or c in PATIENT_LEVEL]
+    if patient:
+        raise ModelError(f"model {name}: patient-level column(s) {patient} cannot be curated (make the model ephemeral)")
+
+
+def ordered(models: list[Model], references: set[str]) -> list[Model]:
+    """Models in an order where each runs after the models it reads."""
+    by_name = {m.name: m for m in models}
+    for model in models:
+        for table in model.reads:
+            zone, _, name = table.partition(".")
+            known = {"cleaned": name in BY_ENTITY, "curated": name in by_name, "reference": name in references}
+            if not known.get(zone, False):
+                raise ModelError(
+                    f"model {model.name}: reads {table}, which is not a cleaned, curated or reference table"
+                )
+    try:
+        order = list(TopologicalSorter({m.name: m.depends_on for m in models}).static_order())
+    except CycleError as exc:
+        raise ModelError(f"models read each other in a cycle: {' -> '.join(exc.args[1])}") from None
+    return [by_name[name] for name in order]
+
+
+def reference_tables(folder: Path = REFERENCE) -> dict[str, Path]:
+    return {path.stem: path for path in sorted(folder.glob("*.csv"))}
+
+
+@cache
+def load_models(folder: Path = MODELS) -> tuple[Model, ...]:
+    models = [_load_one(path) for path in sorted(folder.glob("*.sql"))]
+    return tuple(ordered(models, set(reference_tables())))

@@ -1,0 +1,166 @@
+"""The curate run over real Iceberg tables: incremental by practice, a no-op when nothing
+changed, rebuilt when the reference changes, and all-or-nothing when killed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pyiceberg.catalog.sql import SqlCatalog
+
+from clean.generated import batches, contents, small_export
+from lakes import local_settings
+from practicelake.curate.project import load_models
+from practicelake.pipeline import Lakehouse
+from practicelake.settings import Settings
+from practicelake.synth import GenerationReport
+
+RUNNER = Path(__file__).parent.parent / "clean" / "crash_runner.py"
+TABLES = [f"curated.{m.name}" for m in load_models() if m.contract.materialized == "table"]
+WATCHED = [*TABLES, "ops.curate_state", "ops.runs"]
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, GenerationReport]:
+    root = tmp_path_factory.mktemp("curate") / "exports"
+    return root, small_export(root, practices=2, appointments=2000, seed=33)
+
+
+def loaded(settings: Settings, root: Path, truth: GenerationReport, *, hold_last_batch_of: str | None = None) -> Lakehouse:
+    lakehouse = Lakehouse.open(settings)
+    for practice in truth.practice_ids:
+        folders = batches(root, practice)
+        if practice == hold_last_batch_of:
+            folders = folders[:-1]
+        lakehouse.ingest(practice, folders)
+    lakehouse.transform()
+    return lakehouse
+
+
+def state(lakehouse: Lakehouse) -> dict[str, tuple[int | None, str]]:
+    out = {}
+    for identifier in WATCHED:
+        table = lakehouse.catalog.load_table(identifier)
+        snapshot = table.current_snapshot()
+        out[identifier] = (snapshot.snapshot_id if snapshot else None, table.metadata_location)
+    return out
+
+
+def files_of(lakehouse: Lakehouse, practice: str) -> dict[str, set[str]]:
+    """Each curated table's data files holding the practice's rows."""
+    out = {}
+    for identifier in TABLES:
+        table = lakehouse.catalog.load_table(identifier)
+        out[identifier] = {t.file.file_path for t in table.scan().plan_files() if t.file.partition[0] == practice}
+    return out
+
+
+def test_models_cover_every_practice_and_only_theirs(exports: tuple[Path, GenerationReport], tmp_path: Path) -> None:
+    root, truth = exports
+    lakehouse = loaded(local_settings(tmp_path), root, truth)
+    report = lakehouse.curate()
+    assert report.run_id is not None and report.practices == sorted(truth.practice_ids)
+    assert TABLES, "no curated models"
+    for identifier in TABLES:
+        practices = {row["practice_id"] for row in contents(lakehouse, identifier)}
+        assert practices <= set(truth.practice_ids), identifier
+    state_rows = contents(lakehouse, "ops.curate_state")
+    assert [r["practice_id"] for r in state_rows] == sorted(truth.practice_ids)
+    runs = [r for r in contents(lakehouse, "ops.runs") if r["command"] == "curate"]
+    assert len(runs) == 1 and runs[0]["status"] == "succeeded"
+
+
+def test_nothing_new_writes_nothing_and_a_new_batch_rebuilds_only_its_practice(
+    exports: tuple[Path, GenerationReport], tmp_path: Path
+) -> None:
+    root, truth = exports
+    late, steady = truth.practice_ids[1], truth.practice_ids[0]
+    settings = local_settings(tmp_path)
+    lakehouse = loaded(settings, root, truth, hold_last_batch_of=late)
+    lakehouse.curate()
+    before = state(lakehouse)
+    assert lakehouse.curate().run_id is None
+    assert state(lakehouse) == before  # no snapshot, no metadata file
+
+    steady_files = files_of(lakehouse, steady)
+    steady_rows = {t: [r for r in contents(lakehouse, t) if r["practice_id"] == steady] for t in TABLES}
+    lakehouse.ingest(late, batches(root, late)[-1:])
+    lakehouse.transform()
+    report = lakehouse.curate()
+    assert report.practices == [late]
+    assert files_of(lakehouse, steady) == steady_files  # its partitions were not rewritten
+    assert {t: [r for r in contents(lakehouse, t) if r["practice_id"] == steady] for t in TABLES} == steady_rows
+
+    fresh = Lakehouse.open(local_settings(tmp_path / "fresh"))
+    for practice in truth.practice_ids:
+        fresh.ingest(practice, batches(root, practice))
+    fresh.transform()
+    fresh.curate()
+    for identifier in TABLES:  # incremental = rebuilt from scratch
+        assert contents(lakehouse, identifier) == contents(fresh, identifier), identifier
+
+
+def test_replacing_the_value_units_rebuilds_every_practice(exports: tuple[Path, GenerationReport], tmp_path: Path) -> None:
+    root, truth = exports
+    lakehouse = loaded(local_settings(tmp_path), root, truth)
+    lakehouse.curate()
+    units = tmp_path / "units.csv"
+    units.write_text("procedure_code,work_rvu\n99213,1.5\n", encoding="utf-8")
+    report = Lakehouse.open(local_settings(tmp_path, value_units_file=units)).curate()
+    assert report.practices == sorted(truth.practice_ids)
+
+
+def test_a_value_units_file_without_its_columns_is_refused(tmp_path: Path) -> None:
+    from practicelake.curate.project import ModelError
+    from practicelake.curate.runner import load_references
+
+    units = tmp_path / "units.csv"
+    units.write_text("code,rvu\n99213,1.5\n", encoding="utf-8")
+    with pytest.raises(ModelError, match=r"units.csv: missing column\(s\) procedure_code, work_rvu"):
+        load_references(units)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_killed_curate_is_rolled_back_and_redone(
+    exports: tuple[Path, GenerationReport], tmp_path: Path, when: str
+) -> None:
+    root, truth = exports
+    baseline = loaded(local_settings(tmp_path / "baseline"), root, truth)
+    commits = count_commits(baseline)
+    expected = {t: contents(baseline, t) for t in TABLES}
+
+    settings = local_settings(tmp_path / "killed", key_file=tmp_path / "baseline" / "keys" / "keys.json")
+    lakehouse = loaded(settings, root, truth)
+    config = tmp_path / "settings.json"
+    config.write_text(settings.model_dump_json(), encoding="utf-8")
+    crash_at = max(2, commits // 2)
+    killed = subprocess.run(
+        [sys.executable, str(RUNNER), str(config), str(crash_at), when, "curate"], capture_output=True, text=True
+    )
+    assert killed.returncode == 137, killed.stderr
+    report = Lakehouse.open(settings).curate()
+    assert len(report.rolled_back) == 1 and report.practices == sorted(truth.practice_ids)
+    for identifier in TABLES:
+        assert contents(lakehouse, identifier) == expected[identifier], identifier
+    assert Lakehouse.open(settings).curate().run_id is None
+
+
+def count_commits(lakehouse: Lakehouse) -> int:
+    original = SqlCatalog.commit_table
+    count = 0
+
+    def counting(self: SqlCatalog, *args: Any, **kwargs: Any) -> Any:
+        nonlocal count
+        count += 1
+        return original(self, *args, **kwargs)
+
+    SqlCatalog.commit_table = counting  # type: ignore[method-assign]
+    try:
+        lakehouse.curate()
+    finally:
+        SqlCatalog.commit_table = original  # type: ignore[method-assign]
+    return count
