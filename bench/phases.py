@@ -45,12 +45,44 @@ def generate(work: Path, appointments: int, practices: int) -> dict[str, float]:
     return {"seconds": time.perf_counter() - start, "appointments": report.appointments}
 
 
+def held_back(work: Path) -> Path:
+    """The last monthly batch of the first practice: ingested late, to time an incremental curate."""
+    first = sorted(p for p in (work / "exports").iterdir() if p.is_dir())[0]
+    return sorted(p for p in first.iterdir() if p.is_dir())[-1]
+
+
 def ingest(work: Path) -> dict[str, float]:
     lakehouse = Lakehouse.open(settings_for(work))
+    late = held_back(work)
     start = time.perf_counter()
     for folder in sorted(p for p in (work / "exports").iterdir() if p.is_dir()):
-        lakehouse.ingest(folder.name, [folder])
+        batches = [b for b in sorted(folder.iterdir()) if b.is_dir() and b != late]
+        lakehouse.ingest(folder.name, batches)
     return {"seconds": time.perf_counter() - start}
+
+
+def curate(work: Path) -> dict[str, float]:
+    lakehouse = Lakehouse.open(settings_for(work))
+    start = time.perf_counter()
+    report = lakehouse.curate()
+    return {"seconds": time.perf_counter() - start, "practices": len(report.practices)}
+
+
+def dashboard(work: Path) -> dict[str, float]:
+    from dashboard import measure  # bench/dashboard.py
+
+    return measure(work, settings_for(work))
+
+
+def incremental(work: Path) -> dict[str, float]:
+    """One new monthly batch of one practice: ingest and transform it, then time the curate."""
+    lakehouse = Lakehouse.open(settings_for(work))
+    late = held_back(work)
+    lakehouse.ingest(late.parent.name, [late])
+    lakehouse.transform()
+    start = time.perf_counter()
+    report = lakehouse.curate()
+    return {"seconds": time.perf_counter() - start, "practices": len(report.practices)}
 
 
 def transform(work: Path) -> dict[str, float]:
@@ -80,7 +112,9 @@ def main() -> None:
     elif phase == "rows":
         result = {"rows": count_rows(work)}
     else:
-        result = {"ingest": ingest, "transform": transform, "floor": floor}[phase](work)
+        phases = {"ingest": ingest, "transform": transform, "floor": floor, "curate": curate}
+        phases |= {"incremental": incremental, "dashboard": dashboard}
+        result = phases[phase](work)
     print(json.dumps(result))
 
 

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from practicelake import reports
 from practicelake.errors import PracticelakeError
 from practicelake.pipeline import Lakehouse
+from practicelake.query.command import sql_command
 from practicelake.settings import Settings, load_settings
 
 app = typer.Typer(
@@ -174,6 +175,33 @@ def contracts(
 
 
 @app.command()
+def export(
+    out_path: Annotated[Path, typer.Argument(help="The file (duckdb) or folder (parquet) to create.")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="duckdb: one database file; parquet: a file per table.")
+    ] = "duckdb",
+    practice: Annotated[list[str] | None, typer.Option("--practice", "-p", help="Only these practices.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Copy the curated tables for a BI tool: a DuckDB file or Parquet files (see README)."""
+    from practicelake.curate.export import export as run_export
+
+    if fmt not in ("duckdb", "parquet"):
+        raise PracticelakeError(f"--format must be duckdb or parquet, not {fmt!r}")
+    lakehouse = Lakehouse.open(_settings(config))
+    counts = run_export(lakehouse.catalog, out_path, fmt, practice)  # type: ignore[arg-type]
+    out.print(f"wrote {out_path}: " + ", ".join(f"{name} ({rows:,} rows)" for name, rows in counts.items()))
+
+
+@app.command()
+def metrics() -> None:
+    """Print the curated tables and the definition of every KPI, as Markdown."""
+    from practicelake.curate.docs import render_markdown
+
+    typer.echo(render_markdown(), nl=False)
+
+
+@app.command()
 def demo(
     folder: Annotated[Path, typer.Option("--dir", help="Where the demo keeps its exports and lakehouse.")] = Path(
         "demo"
@@ -186,6 +214,9 @@ def demo(
     from practicelake.demo import run_demo
 
     run_demo(out, folder, practices=practices, years=years, dirty_rate=dirty_rate)
+
+
+app.command("sql")(sql_command)
 
 
 def main() -> None:

@@ -29,7 +29,9 @@ def exports(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, GenerationR
     return root, small_export(root, practices=2, appointments=2000, seed=33)
 
 
-def loaded(settings: Settings, root: Path, truth: GenerationReport, *, hold_last_batch_of: str | None = None) -> Lakehouse:
+def loaded(
+    settings: Settings, root: Path, truth: GenerationReport, *, hold_last_batch_of: str | None = None
+) -> Lakehouse:
     lakehouse = Lakehouse.open(settings)
     for practice in truth.practice_ids:
         folders = batches(root, practice)
@@ -103,7 +105,9 @@ def test_nothing_new_writes_nothing_and_a_new_batch_rebuilds_only_its_practice(
         assert contents(lakehouse, identifier) == contents(fresh, identifier), identifier
 
 
-def test_replacing_the_value_units_rebuilds_every_practice(exports: tuple[Path, GenerationReport], tmp_path: Path) -> None:
+def test_replacing_the_value_units_rebuilds_every_practice(
+    exports: tuple[Path, GenerationReport], tmp_path: Path
+) -> None:
     root, truth = exports
     lakehouse = loaded(local_settings(tmp_path), root, truth)
     lakehouse.curate()

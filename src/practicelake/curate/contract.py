@@ -68,5 +68,5 @@ class ModelContract(Strict):
     metrics: list[Metric] = Field(default_factory=list)
     tests: Tests = Field(default_factory=Tests)
 
-    def schema(self) -> pa.Schema:
+    def arrow_schema(self) -> pa.Schema:
         return pa.schema([pa.field(name, arrow_type(spec.type)) for name, spec in self.columns.items()])

@@ -90,7 +90,7 @@ def run_models(
         if model.contract.materialized == "table":
             rows = con.execute(exp.select("*").from_(_table("curated." + model.name)).sql("duckdb")).to_arrow_table()
             try:
-                results[model.name] = rows.cast(model.contract.schema())
+                results[model.name] = rows.cast(model.contract.arrow_schema())
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
                 raise ModelError(f"model {model.name}: output does not fit its contract's types: {exc}") from None
     return results

@@ -92,7 +92,9 @@ def _check_publishable(name: str, contract: ModelContract) -> None:
         raise ModelError(f"model {name}: a curated table starts with practice_id, in its columns and its unique grain")
     patient = [c for c in columns if "patient_key" in c or c in PATIENT_LEVEL]
     if patient:
-        raise ModelError(f"model {name}: patient-level column(s) {patient} cannot be curated (make the model ephemeral)")
+        raise ModelError(
+            f"model {name}: patient-level column(s) {patient} cannot be curated (make the model ephemeral)"
+        )
 
 
 def ordered(models: list[Model], references: set[str]) -> list[Model]:

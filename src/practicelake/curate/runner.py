@@ -132,7 +132,7 @@ def groups(practices: list[str], sizes: Mapping[str, int], limit: int = GROUP_RO
 def _curated_table(catalog: Catalog, model: Model) -> Table:
     """The model's table; replaced (and so rebuilt for every practice) when its columns change."""
     identifier = "curated." + model.name
-    schema = model.contract.schema()
+    schema = model.contract.arrow_schema()
     try:
         table = catalog.load_table(identifier)
         wanted = [(f.name, f.field_type) for f in iceberg_schema(schema).fields]

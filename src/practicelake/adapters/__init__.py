@@ -1,0 +1,1 @@
+"""Adapters: other systems' exports mapped onto practicelake's export format."""

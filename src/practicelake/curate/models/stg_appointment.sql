@@ -1,0 +1,68 @@
+-- One row per appointment, with its practice-local times. Appointments entered in error are
+-- dropped here, and so from every model that reads this one; so are waitlist entries, which
+-- were never given a slot.
+with parameters as (
+    -- A cancellation made less than this many hours before the start is late (common practice: 24 h).
+    select 24 as late_cancel_hours
+),
+
+appointment as (
+    select
+        a.practice_id,
+        a.appointment_id,
+        a.provider_id,
+        a.location_id,
+        a.status,
+        a.appointment_type,
+        a.duration_minutes,
+        a.start_at,
+        a.cancelled_at,
+        a.checked_in_at,
+        a.visit_start_at,
+        a.visit_end_at,
+        a.booked_at at time zone 'UTC' at time zone pr.time_zone as booked_local,
+        a.start_at at time zone 'UTC' at time zone pr.time_zone as start_local,
+        a.cancelled_at at time zone 'UTC' at time zone pr.time_zone as cancelled_local,
+        a.checked_in_at at time zone 'UTC' at time zone pr.time_zone as checked_in_local
+    from cleaned.appointment as a
+    inner join cleaned.practice as pr on a.practice_id = pr.practice_id
+    where a.status not in ('entered-in-error', 'waitlist')
+)
+
+select
+    a.practice_id,
+    a.appointment_id,
+    a.provider_id,
+    a.location_id,
+    a.status,
+    cast(a.start_local as date) as day,
+    a.booked_local,
+    a.start_local,
+    a.cancelled_local,
+    a.checked_in_local,
+    a.duration_minutes,
+    -- The patient came: FHIR arrived, checked-in and fulfilled.
+    a.status in ('arrived', 'checked-in', 'fulfilled') as is_kept,
+    a.status = 'noshow' as is_no_show,
+    a.status = 'cancelled' as is_cancelled,
+    -- Compared as UTC instants, so a daylight-saving change does not move the window. A
+    -- cancellation with no time recorded cannot be shown to be late and counts as early.
+    coalesce(
+        a.status = 'cancelled' and a.cancelled_at > a.start_at - interval '1' hour * p.late_cancel_hours, false
+    ) as is_late_cancellation,
+    -- The practice's own new-patient flag (often tied to the new-patient visit codes).
+    a.appointment_type = 'new' as is_new_patient,
+    date_diff('day', cast(a.booked_local as date), cast(a.start_local as date)) as lead_days,
+    -- Slots the appointment takes in its provider's schedule that day; NULL without one.
+    cast(ceil(a.duration_minutes / c.slot_minutes) as bigint) as slots,
+    -- Durations from UTC instants, so they are right across a daylight-saving change.
+    date_diff('second', a.checked_in_at, a.visit_start_at) / 60.0 as wait_minutes,
+    date_diff('second', a.visit_start_at, a.visit_end_at) / 60.0 as visit_minutes,
+    date_diff('second', a.checked_in_at, a.visit_end_at) / 60.0 as cycle_minutes
+from appointment as a
+cross join parameters as p
+left join curated.access_capacity as c
+    on
+        a.practice_id = c.practice_id
+        and a.provider_id = c.provider_id
+        and cast(a.start_local as date) = c.day

@@ -1,0 +1,131 @@
+"""The second wall of the read path: a DuckDB session that holds only the reader's relations
+(in memory, already scoped) and can reach nothing else: no files, no extensions, no settings
+changes. One session per query; it is thrown away after."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+from sqlglot import exp
+
+from practicelake.query.errors import QueryFailed, QueryRefused
+from practicelake.query.guard import DIALECT, READS_ONLY
+
+# Fixed statements, run in this order once the relations are registered. The last one makes
+# every setting, these included, impossible to change for the rest of the session.
+LOCKDOWN = (
+    "set enable_external_access = false",
+    "set autoinstall_known_extensions = false",
+    "set autoload_known_extensions = false",
+    "set allow_community_extensions = false",
+    "set lock_configuration = true",
+)
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_rows: int = 100_000
+    """More rows than this and the query is refused (never cut short silently)."""
+    seconds: float = 30.0
+    """The query is interrupted after this long."""
+    memory: str = "1GB"
+    """DuckDB memory limit; nothing spills to disk."""
+    threads: int = 2
+
+
+def locked_connection(relations: Mapping[str, pa.Table], limits: Limits) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection where each relation is a view under its plain name, locked down."""
+    con = duckdb.connect(
+        ":memory:",
+        config={
+            "memory_limit": limits.memory,
+            "threads": limits.threads,
+            "temp_directory": "",  # no spilling: an in-memory session writes no files
+            "python_enable_replacements": False,  # a name never resolves to a Python variable
+        },
+    )
+    try:
+        for name, rows in relations.items():
+            con.register(name, rows)
+        for statement in LOCKDOWN:
+            con.execute(statement)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def execute(con: duckdb.DuckDBPyConnection, query: exp.Query, limits: Limits) -> pa.Table:
+    """Run a checked query; refuse it if it returns more than `limits.max_rows` rows or runs
+    longer than `limits.seconds`."""
+    sql = query.sql(DIALECT, comments=False)
+    batches: list[pa.RecordBatch] = []
+    rows = 0
+    with _deadline(con, limits.seconds) as expired:
+        try:
+            reader = con.execute(_one_select(con, sql)).to_arrow_reader(batch_size=min(limits.max_rows + 1, 100_000))
+            for batch in reader:
+                rows += batch.num_rows
+                if rows > limits.max_rows:
+                    raise QueryRefused(
+                        f"the query returns more than {limits.max_rows:,} rows: aggregate, filter or add a limit"
+                    )
+                batches.append(batch)
+            schema = reader.schema
+        # Errors raised while batches stream out come through Arrow as OSError.
+        except (duckdb.Error, OSError) as exc:
+            raise _refusal(exc, expired.is_set(), limits) from None
+    return pa.Table.from_batches(batches, schema=schema)
+
+
+def run(relations: Mapping[str, pa.Table], query: exp.Query, limits: Limits) -> pa.Table:
+    """A checked query over `relations`, in a fresh locked session."""
+    con = locked_connection(relations, limits)
+    try:
+        return execute(con, query, limits)
+    finally:
+        con.close()
+
+
+def _one_select(con: duckdb.DuckDBPyConnection, sql: str) -> duckdb.Statement:
+    """The one SELECT statement DuckDB's own parser finds in `sql`: the guard's view, checked again."""
+    statements = con.extract_statements(sql)
+    if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
+        kinds = ", ".join(statement.type.name for statement in statements) or "nothing"
+        raise QueryRefused(f"{READS_ONLY} (DuckDB reads {kinds})")
+    return statements[0]
+
+
+def _refusal(exc: Exception, expired: bool, limits: Limits) -> QueryRefused | QueryFailed:
+    if expired:
+        return QueryRefused(f"the query ran longer than {limits.seconds:g} s and was stopped")
+    message = _first_line(exc)
+    if isinstance(exc, duckdb.OutOfMemoryException) or message.startswith("Out of Memory Error"):
+        return QueryRefused(f"the query needs more than {limits.memory} of memory")
+    return QueryFailed(message)
+
+
+@contextmanager
+def _deadline(con: duckdb.DuckDBPyConnection, seconds: float) -> Iterator[threading.Event]:
+    expired = threading.Event()
+
+    def stop() -> None:
+        expired.set()
+        con.interrupt()
+
+    timer = threading.Timer(seconds, stop)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield expired
+    finally:
+        timer.cancel()
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

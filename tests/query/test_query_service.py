@@ -1,0 +1,160 @@
+"""The read path end to end over real Iceberg tables: what a scope lets through, whatever the
+SQL, and a cache that never crosses scopes or snapshots."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pyarrow as pa
+import pytest
+from curated_lake import VISITS, write_table
+from pyiceberg.catalog import Catalog
+
+from practicelake.lakehouse.catalog import ensure_table
+from practicelake.query import Limits, QueryFailed, QueryRefused, QueryService, Scope
+from practicelake.query import service as service_module
+
+P001 = Scope.of(["P001"])
+P002 = Scope.of(["P002"])
+
+
+def cells(result: pa.Table) -> list[str]:
+    return [str(value) for column in result.columns for value in column.to_pylist()]
+
+
+def test_relations_are_the_curated_tables_by_plain_name(service: QueryService) -> None:
+    assert service.relations() == ["payer_mix", "visits"]
+
+
+def test_every_practice_sees_all_rows(service: QueryService) -> None:
+    result = service.run("select practice_id, sum(visits) as visits from visits group by 1 order by 1", Scope(None))
+    assert result.to_pylist() == [{"practice_id": "P001", "visits": 30}, {"practice_id": "P002", "visits": 1850}]
+
+
+def test_types_come_through(service: QueryService) -> None:
+    result = service.run("select * from visits where month = date '2024-02-01' order by practice_id", P001)
+    assert result.to_pylist() == [
+        {
+            "practice_id": "P001",
+            "month": date(2024, 2, 1),
+            "visits": 20,
+            "charges": Decimal("2500.50"),
+            "no_show_rate": None,
+        }
+    ]
+
+
+SHAPES = [
+    "select * from visits",
+    "select * from visits where practice_id = 'P002'",
+    "select * from visits where practice_id <> 'P001' or 1 = 1",
+    "select practice_id from visits union select practice_id from visits",
+    "select * from visits union all select * from visits",
+    "with everything as (select * from visits) select * from everything",
+    "with recursive r as (select practice_id from visits union select practice_id from r) select * from r",
+    "select * from visits where practice_id in (select practice_id from payer_mix)",
+    "select * from visits where exists (select 1 from payer_mix where payer_type = 'government')",
+    "select (select max(practice_id) from visits) as last, (select max(visits) from visits) as most",
+    "select * from visits v full outer join payer_mix p using (practice_id)",
+    "select * from visits a cross join visits b",
+    "select string_agg(practice_id, ',') as ids, string_agg(payer_type, ',') as payers from payer_mix",
+    "select list(visits) as all_visits from visits",
+    "select max(visits), max(charges), max(practice_id) from visits",
+    "select * from visits order by visits desc limit 1",
+    "select practice_id, payer_type from payer_mix where share = 1.0",
+]
+
+
+@pytest.mark.parametrize("sql", SHAPES)
+def test_a_scope_never_returns_another_practices_rows(service: QueryService, sql: str) -> None:
+    for value in cells(service.run(sql, P001)):
+        assert "P002" not in value
+        assert "government" not in value
+        for other in ("900", "950", "99000", "98000"):
+            assert other not in value
+
+
+def test_aggregates_without_group_by_count_only_the_scope(service: QueryService) -> None:
+    result = service.run(
+        "select count(*) as n, sum(visits) as visits, sum(charges) as charges, avg(no_show_rate) as rate from visits",
+        P001,
+    )
+    assert result.to_pylist() == [{"n": 2, "visits": 30, "charges": Decimal("4000.50"), "rate": 0.1}]
+    other = service.run("select count(*) as n, sum(visits) as visits from visits", P002)
+    assert other.to_pylist() == [{"n": 2, "visits": 1850}]
+
+
+def test_an_empty_scope_sees_nothing(service: QueryService) -> None:
+    result = service.run("select count(*) as n from visits", Scope.of([]))
+    assert result.to_pylist() == [{"n": 0}]
+
+
+def test_a_practice_not_in_the_lake_sees_nothing(service: QueryService) -> None:
+    assert service.run("select * from visits", Scope.of(["P404"])).num_rows == 0
+
+
+def test_a_scope_of_two_practices_sees_both(service: QueryService) -> None:
+    result = service.run("select distinct practice_id from payer_mix order by 1", Scope.of(["P001", "P002"]))
+    assert result.column("practice_id").to_pylist() == ["P001", "P002"]
+
+
+def test_the_cache_never_hands_one_scopes_rows_to_another(service: QueryService) -> None:
+    query = "select distinct practice_id from visits order by 1"
+    assert service.run(query, Scope(None)).column("practice_id").to_pylist() == ["P001", "P002"]
+    assert service.run(query, P001).column("practice_id").to_pylist() == ["P001"]
+    assert service.run(query, P002).column("practice_id").to_pylist() == ["P002"]
+    assert service.run(query, P001).column("practice_id").to_pylist() == ["P001"]
+
+
+@pytest.fixture
+def scans(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The name of every table scanned from Iceberg, in order."""
+    scanned: list[str] = []
+    scan = service_module._scan
+
+    def counting_scan(table: object, name: str, scope: Scope) -> pa.Table:
+        scanned.append(name)
+        return scan(table, name, scope)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service_module, "_scan", counting_scan)
+    return scanned
+
+
+def test_repeated_queries_read_the_table_once(service: QueryService, scans: list[str]) -> None:
+    for _ in range(3):
+        service.run("select sum(visits) from visits", P001)
+    assert scans == ["visits"]
+    service.run("select sum(visits) from visits", P002)
+    assert scans == ["visits", "visits"]
+
+
+def test_a_new_snapshot_is_read_again(service: QueryService, catalog: Catalog) -> None:
+    assert service.run("select sum(visits) as n from visits", P001).to_pylist() == [{"n": 30}]
+    row = {"practice_id": "P001", "month": date(2024, 3, 1), "visits": 5, "charges": None, "no_show_rate": None}
+    write_table(catalog, "visits", VISITS, [row])
+    assert service.run("select sum(visits) as n from visits", P001).to_pylist() == [{"n": 35}]
+
+
+def test_only_the_tables_the_query_reads_are_loaded(service: QueryService, scans: list[str]) -> None:
+    service.run("select count(*) from payer_mix", P001)
+    assert scans == ["payer_mix"]
+
+
+def test_the_guard_stands_in_front(service: QueryService) -> None:
+    with pytest.raises(QueryRefused, match=r"schema-qualified names are not allowed: curated\.visits"):
+        service.run("select * from curated.visits", Scope(None))
+    with pytest.raises(QueryRefused, match="no such table: appointment"):
+        service.run("select * from appointment", Scope(None))
+
+
+def test_a_table_without_practice_id_is_not_served(catalog: Catalog) -> None:
+    schema = pa.schema([pa.field("code", pa.string())])
+    ensure_table(catalog, "curated.codes", schema, partitioned=False).append(pa.table({"code": ["A"]}, schema=schema))
+    with pytest.raises(QueryFailed, match="codes has no practice_id column"):
+        QueryService(catalog).run("select * from codes", Scope(None))
+
+
+def test_limits_apply_through_the_service(catalog: Catalog) -> None:
+    with pytest.raises(QueryRefused, match="more than 3 rows"):
+        QueryService(catalog, Limits(max_rows=3)).run("select * from visits", Scope(None))
