@@ -38,6 +38,10 @@ def measure(work: Path, appointments: int, practices: int) -> dict[str, tuple[di
     for phase in ("ingest", "transform"):
         results[phase] = run_phase(phase, str(work))
     results["noop"] = run_phase("transform", str(work))
+    results["curate"] = run_phase("curate", str(work))
+    results["curate noop"] = run_phase("curate", str(work))
+    results["incremental"] = run_phase("incremental", str(work))
+    results["dashboard"] = run_phase("dashboard", str(work))
     return results
 
 
@@ -61,6 +65,28 @@ def report(appointments: int, practices: int, results: dict[str, tuple[dict[str,
         if phase == "floor":
             note = "plain DuckDB: read_csv -> Parquet, same files"
         print(f"{phase:<12}{seconds:>10.2f}{rows / seconds:>14,.0f}{peak:>10,.0f}   {note}")
+    curated(results)
+
+
+def curated(results: dict[str, tuple[dict[str, float], float]]) -> None:
+    full, peak = results["curate"]
+    print(f"{'curate':<12}{full['seconds']:>10.2f}{'':>14}{peak:>10,.0f}   all practices, every model")
+    noop = results["curate noop"][0]["seconds"]
+    print(f"{'curate noop':<12}{noop:>10.2f}{'':>14}{results['curate noop'][1]:>10,.0f}   nothing changed")
+    late, peak = results["incremental"]
+    share = late["seconds"] / full["seconds"]
+    note = f"{share:.1%} of the full curate (target < 10%): one new monthly batch of one practice"
+    print(f"{'incremental':<12}{late['seconds']:>10.2f}{'':>14}{peak:>10,.0f}   {note}")
+    board = results["dashboard"][0]
+    print(
+        f"\ndashboard: {board['queries']:.0f} queries x 10, one practice, one year (cold first pass "
+        f"{board['cold_seconds']:.2f} s)"
+    )
+    print(f"{'':<14}{'p50 ms':>10}{'p95 ms':>10}")
+    print(f"{'practicelake':<14}{board['p50_ms']:>10.1f}{board['p95_ms']:>10.1f}   scoped, guarded, locked; Iceberg")
+    print(f"{'floor':<14}{board['floor_p50_ms']:>10.1f}{board['floor_p95_ms']:>10.1f}   plain DuckDB over Parquet")
+    ratio50, ratio95 = board["p50_ms"] / board["floor_p50_ms"], board["p95_ms"] / board["floor_p95_ms"]
+    print(f"{'ratio':<14}{ratio50:>10.2f}{ratio95:>10.2f}   target <= 1.5 x floor and p95 < 150 ms")
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""The demo: a few synthetic practices, ingested and transformed on the local default."""
+"""The demo: a few synthetic practices, ingested, transformed and curated on the local default."""
 
 from __future__ import annotations
 
@@ -9,8 +9,34 @@ from rich.console import Console
 
 from practicelake import reports
 from practicelake.pipeline import Lakehouse
+from practicelake.query import QueryService, Scope
+from practicelake.query.output import render
 from practicelake.settings import Settings, load_settings
 from practicelake.synth import generate
+
+
+# A first look at the curated zone, through the same read path as `practicelake sql`.
+KPI_SUMMARY = """
+with access as (
+    select practice_id, sum(kept_appointments) as kept_visits,
+        sum(no_shows) / nullif(sum(kept_appointments) + sum(no_shows), 0) as no_show_rate
+    from access_daily group by practice_id
+), revenue as (
+    select practice_id, sum(gross_charges) as gross_charges,
+        sum(payments) / nullif(sum(adjusted_charges), 0) as net_collection_rate
+    from revenue_service_month group by practice_id
+), last_ar as (
+    select practice_id, days_in_ar, ar_over_90_share,
+        row_number() over (partition by practice_id order by as_of_date desc) as latest
+    from ar_summary
+)
+select a.practice_id, a.kept_visits, round(a.no_show_rate, 3) as no_show_rate, r.gross_charges,
+    round(r.net_collection_rate, 3) as net_collection_rate, round(l.days_in_ar, 1) as days_in_ar
+from access as a
+left join revenue as r on r.practice_id = a.practice_id
+left join last_ar as l on l.practice_id = a.practice_id and l.latest = 1
+order by a.practice_id
+"""
 
 
 def demo_settings(folder: Path, practices: dict[str, dict[str, str]]) -> Settings:
@@ -33,4 +59,7 @@ def run_demo(console: Console, folder: Path, *, practices: int, years: int, dirt
         console.print(reports.ingest(lakehouse.ingest(practice_id, [exports / practice_id])))
     console.print(reports.transform(lakehouse.transform()))
     reports.status(console, lakehouse.catalog, practice=None, files=False)
+    console.print(reports.curate(lakehouse.curate()))
+    summary = QueryService(lakehouse.catalog).run(KPI_SUMMARY, Scope.every_practice())
+    console.print(render(summary))
     console.print(f"lakehouse in {folder / 'lakehouse'}; run `practicelake demo` again: nothing new is written")

@@ -25,4 +25,4 @@ def catalog(lake: Settings) -> Catalog:
 
 @pytest.fixture
 def service(catalog: Catalog) -> QueryService:
-    return QueryService(catalog)
+    return QueryService(catalog, freshness_seconds=0)

@@ -3,6 +3,7 @@ SQL, and a cache that never crosses scopes or snapshots."""
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from decimal import Decimal
 
@@ -158,3 +159,36 @@ def test_a_table_without_practice_id_is_not_served(catalog: Catalog) -> None:
 def test_limits_apply_through_the_service(catalog: Catalog) -> None:
     with pytest.raises(QueryRefused, match="more than 3 rows"):
         QueryService(catalog, Limits(max_rows=3)).run("select * from visits", Scope(None))
+
+
+def test_parameters_are_bound_not_written_into_the_sql(service: QueryService) -> None:
+    sql = "select month, visits from visits where month >= $since order by month"
+    since = service.run(sql, P001, {"since": date(2024, 2, 1)})
+    assert since["month"].to_pylist() and min(since["month"].to_pylist()) >= date(2024, 2, 1)
+    hostile = "2024-01-01' union all select month, -1 from visits --"
+    everything = service.run("select month, visits from visits order by month", P001).to_pylist()
+    injected = service.run(sql, P001, {"since": hostile}).to_pylist()
+    assert injected and all(row in everything for row in injected)  # the text stayed a value: no row of its own
+
+
+def test_a_placeholder_without_a_value_is_a_clear_error(service: QueryService) -> None:
+    with pytest.raises(QueryFailed, match=r"no value for \$since"):
+        service.run("select * from visits where month >= $since", P001, {"unused": 1})
+
+
+def test_sessions_are_reused_only_within_a_scope(service: QueryService) -> None:
+    query = "select distinct practice_id from visits order by 1"
+    for _ in range(3):
+        assert service.run(query, P001).column("practice_id").to_pylist() == ["P001"]
+        assert service.run(query, P002).column("practice_id").to_pylist() == ["P002"]
+    scopes = {key[0] for key in service._sessions}
+    assert scopes == {frozenset({"P001"}), frozenset({"P002"})}  # one session each, reused
+
+
+def test_a_commit_is_served_after_the_freshness_window(catalog: Catalog) -> None:
+    service = QueryService(catalog, freshness_seconds=0.2)
+    assert service.run("select sum(visits) as n from visits", P001).to_pylist() == [{"n": 30}]
+    row = {"practice_id": "P001", "month": date(2024, 3, 1), "visits": 5, "charges": None, "no_show_rate": None}
+    write_table(catalog, "visits", VISITS, [row])
+    time.sleep(0.3)
+    assert service.run("select sum(visits) as n from visits", P001).to_pylist() == [{"n": 35}]

@@ -5,8 +5,12 @@ read); the reader's SQL is checked by the guard and runs in a locked session."""
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyiceberg.catalog import Catalog
@@ -22,36 +26,120 @@ from practicelake.query.session import Limits
 
 ZONE = "curated"
 CACHE_BYTES = 512 * 1024 * 1024
+CHECKED_QUERIES = 512  # the guard's verdicts kept, by query text
+SESSIONS = 32  # locked sessions kept open
 
 # (table, snapshot id, the scope's practices): an entry holds one scope's rows only.
 CacheKey = tuple[str, int | None, frozenset[str] | None]
 
 
+@dataclass(frozen=True)
+class Checked:
+    """A query the guard let through, as DuckDB will run it."""
+
+    sql: str  # rendered from the checked tree, comments dropped
+    reads: frozenset[str]  # lower-case names of the relations it reads
+    placeholders: frozenset[str]
+
+
+@dataclass
+class Session:
+    """A locked DuckDB session holding one scope's rows of some tables at given snapshots.
+    Reused by the queries that read the same; one query at a time."""
+
+    con: duckdb.DuckDBPyConnection
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+# (the scope's practices, (table, snapshot) of every table read): a session never serves
+# another scope, and a table's new snapshot makes a new session.
+SessionKey = tuple[frozenset[str] | None, tuple[tuple[str, int | None], ...]]
+
+
 class QueryService:
     """Readers' SQL over the curated zone, each reader within their scope. One instance can be
-    shared by threads; it keeps each table's scoped rows per snapshot until the table changes."""
+    shared by threads. It keeps each table's scoped rows per snapshot, the guard's verdict per
+    query text and a locked session per scope and tables read, so that a dashboard's repeated
+    queries cost their execution only. It looks at the catalog again after
+    `freshness_seconds`: a commit is served at most that much later."""
 
-    def __init__(self, catalog: Catalog, limits: Limits | None = None, cache_bytes: int = CACHE_BYTES) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        limits: Limits | None = None,
+        cache_bytes: int = CACHE_BYTES,
+        freshness_seconds: float = 1.0,
+    ) -> None:
         self.catalog = catalog
         self.limits = limits or Limits()
         self.cache_bytes = cache_bytes
+        self.freshness_seconds = freshness_seconds
         self._cache: OrderedDict[CacheKey, pa.Table] = OrderedDict()
+        self._checked: OrderedDict[tuple[str, frozenset[str]], Checked] = OrderedDict()
+        self._sessions: OrderedDict[SessionKey, Session] = OrderedDict()
+        self._tables: dict[str, tuple[float, Table]] = {}
+        self._listed: tuple[float, list[str]] = (-1e18, [])
         self._lock = threading.Lock()
 
     def relations(self) -> list[str]:
         """The curated tables a query may read, by plain name (`visits`, not `curated.visits`)."""
-        return sorted(identifier[-1] for identifier in self.catalog.list_tables(ZONE))
+        seen_at, names = self._listed
+        if time.monotonic() - seen_at > self.freshness_seconds:
+            names = sorted(identifier[-1] for identifier in self.catalog.list_tables(ZONE))
+            self._listed = (time.monotonic(), names)
+        return names
 
-    def run(self, sql: str, scope: Scope) -> pa.Table:
+    def run(self, sql: str, scope: Scope, parameters: Mapping[str, object] | None = None) -> pa.Table:
+        """`parameters` fill `$name` placeholders (a dashboard's date range, say): values are
+        bound by DuckDB, never written into the SQL."""
         names = self.relations()
-        query = guard.check(sql, set(names))
-        read = {table.name.lower() for table in query.find_all(exp.Table)}
-        relations = {name: self._rows(name, scope) for name in names if name.lower() in read}
-        return session.run(relations, query, self.limits)
+        checked = self._check(sql, frozenset(names))
+        tables = {name: self._table(name) for name in names if name.lower() in checked.reads}
+        key: SessionKey = (scope.practices, tuple((n, current_snapshot_id(t)) for n, t in sorted(tables.items())))
+        found = self._session(key, lambda: {name: self._rows(name, table, scope) for name, table in tables.items()})
+        with found.lock:
+            return session.execute(found.con, checked.sql, self.limits, _used(checked, parameters or {}))
 
-    def _rows(self, name: str, scope: Scope) -> pa.Table:
+    def _check(self, sql: str, relations: frozenset[str]) -> Checked:
+        with self._lock:
+            if (sql, relations) in self._checked:
+                self._checked.move_to_end((sql, relations))
+                return self._checked[(sql, relations)]
+        query = guard.check(sql, set(relations))
+        checked = Checked(
+            sql=query.sql(guard.DIALECT, comments=False),
+            reads=frozenset(table.name.lower() for table in query.find_all(exp.Table)),
+            placeholders=frozenset(placeholder.name for placeholder in query.find_all(exp.Placeholder)),
+        )
+        with self._lock:
+            self._checked[(sql, relations)] = checked
+            if len(self._checked) > CHECKED_QUERIES:
+                self._checked.popitem(last=False)
+        return checked
+
+    def _table(self, name: str) -> Table:
+        seen = self._tables.get(name)
+        if seen is None or time.monotonic() - seen[0] > self.freshness_seconds:
+            seen = (time.monotonic(), self.catalog.load_table((ZONE, name)))
+            self._tables[name] = seen
+        return seen[1]
+
+    def _session(self, key: SessionKey, relations: Callable[[], dict[str, pa.Table]]) -> Session:
+        with self._lock:
+            if key in self._sessions:
+                self._sessions.move_to_end(key)
+                return self._sessions[key]
+        made = Session(session.locked_connection(relations(), self.limits))
+        with self._lock:
+            self._sessions[key] = made
+            while len(self._sessions) > SESSIONS:
+                _, evicted = self._sessions.popitem(last=False)
+                with evicted.lock:
+                    evicted.con.close()
+        return made
+
+    def _rows(self, name: str, table: Table, scope: Scope) -> pa.Table:
         """The table's rows of the scope's practices, at its current snapshot."""
-        table = self.catalog.load_table((ZONE, name))
         key: CacheKey = (name, current_snapshot_id(table), scope.practices)
         with self._lock:
             if key in self._cache:
@@ -63,6 +151,15 @@ class QueryService:
             while len(self._cache) > 1 and sum(t.nbytes for t in self._cache.values()) > self.cache_bytes:
                 self._cache.popitem(last=False)
         return rows
+
+
+def _used(checked: Checked, parameters: Mapping[str, object]) -> dict[str, object]:
+    """The values of the query's `$name` placeholders: a named query may leave some unused."""
+    names = checked.placeholders
+    missing = sorted(names - set(parameters))
+    if missing:
+        raise QueryFailed("no value for " + ", ".join("$" + name for name in missing))
+    return {name: parameters[name] for name in names}
 
 
 def _scan(table: Table, name: str, scope: Scope) -> pa.Table:

@@ -60,15 +60,22 @@ def locked_connection(relations: Mapping[str, pa.Table], limits: Limits) -> duck
     return con
 
 
-def execute(con: duckdb.DuckDBPyConnection, query: exp.Query, limits: Limits) -> pa.Table:
+def execute(
+    con: duckdb.DuckDBPyConnection,
+    query: exp.Query | str,
+    limits: Limits,
+    parameters: Mapping[str, object] | None = None,
+) -> pa.Table:
     """Run a checked query; refuse it if it returns more than `limits.max_rows` rows or runs
     longer than `limits.seconds`."""
-    sql = query.sql(DIALECT, comments=False)
+    sql = query if isinstance(query, str) else query.sql(DIALECT, comments=False)
     batches: list[pa.RecordBatch] = []
     rows = 0
     with _deadline(con, limits.seconds) as expired:
         try:
-            reader = con.execute(_one_select(con, sql)).to_arrow_reader(batch_size=min(limits.max_rows + 1, 100_000))
+            reader = con.execute(_one_select(con, sql), parameters or None).to_arrow_reader(
+                batch_size=min(limits.max_rows + 1, 100_000)
+            )
             for batch in reader:
                 rows += batch.num_rows
                 if rows > limits.max_rows:
@@ -83,11 +90,16 @@ def execute(con: duckdb.DuckDBPyConnection, query: exp.Query, limits: Limits) ->
     return pa.Table.from_batches(batches, schema=schema)
 
 
-def run(relations: Mapping[str, pa.Table], query: exp.Query, limits: Limits) -> pa.Table:
+def run(
+    relations: Mapping[str, pa.Table],
+    query: exp.Query,
+    limits: Limits,
+    parameters: Mapping[str, object] | None = None,
+) -> pa.Table:
     """A checked query over `relations`, in a fresh locked session."""
     con = locked_connection(relations, limits)
     try:
-        return execute(con, query, limits)
+        return execute(con, query, limits, parameters)
     finally:
         con.close()
 
