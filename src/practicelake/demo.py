@@ -14,7 +14,6 @@ from practicelake.query.output import render
 from practicelake.settings import Settings, load_settings
 from practicelake.synth import generate
 
-
 # A first look at the curated zone, through the same read path as `practicelake sql`.
 KPI_SUMMARY = """
 with access as (
