@@ -42,6 +42,7 @@ def local_settings(root: Path, **overrides: Any) -> Settings:
         "key_file": root / "keys" / "keys.json",
         "state_dir": root / "state",
         "practices": PRACTICES,
+        "dev_mode": True,
     }
     return load_settings(**(values | overrides))
 
@@ -57,5 +58,6 @@ def s3_settings(root: Path, endpoint: str, **overrides: Any) -> Settings:
         "s3_access_key_id": TEST_KEY,
         "s3_secret_access_key": TEST_KEY,
         "s3_allow_http": True,
+        "dev_mode": True,
     }
     return load_settings(**(values | overrides))

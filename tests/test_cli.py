@@ -44,7 +44,7 @@ def write_settings(tmp_path: Path) -> Path:
         f'warehouse_uri = "{(tmp_path / "lake").as_uri()}"\n'
         f'key_file = "{tmp_path / "keys.json"}"\n'
         f'state_dir = "{tmp_path / "state"}"\n'
-        '[practices.P001]\ntime_zone = "Africa/Johannesburg"\ncurrency = "ZAR"\n',
+        'dev_mode = true\n[practices.P001]\ntime_zone = "Africa/Johannesburg"\ncurrency = "ZAR"\n',
         encoding="utf-8",
     )
     return config

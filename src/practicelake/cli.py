@@ -14,6 +14,9 @@ from practicelake import reports
 from practicelake.errors import PracticelakeError
 from practicelake.pipeline import Lakehouse
 from practicelake.query.command import sql_command
+from practicelake.security.audit_commands import audit_app
+from practicelake.security.commands import init_command, practice_app
+from practicelake.security.user_commands import permissions, tokens_app, users_app
 from practicelake.settings import Settings, load_settings
 
 app = typer.Typer(
@@ -217,6 +220,12 @@ def demo(
 
 
 app.command("sql")(sql_command)
+app.command("init")(init_command)
+app.command("permissions")(permissions)
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+app.add_typer(audit_app, name="audit")
+app.add_typer(practice_app, name="practice")
 
 
 def main() -> None:

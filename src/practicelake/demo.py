@@ -45,6 +45,7 @@ def demo_settings(folder: Path, practices: dict[str, dict[str, str]]) -> Setting
         key_file=folder / "keys" / "keys.json",
         state_dir=folder / "state",
         practices=practices,
+        dev_mode=True,
     )
 
 

@@ -11,8 +11,10 @@ from pyiceberg.catalog import Catalog
 from practicelake.clean.transform import TransformReport, transform
 from practicelake.curate.runner import CurateReport, curate
 from practicelake.ingest import IngestReport, RawZone, ingest
-from practicelake.ingest.manifest import ManifestEntry
+from practicelake.ingest.manifest import ALREADY_INGESTED, FAILED, INGESTED, ManifestEntry
 from practicelake.lakehouse.catalog import open_catalog
+from practicelake.security.keystore import open_keys
+from practicelake.security.operations import record
 from practicelake.settings import Settings
 from practicelake.storage import ObjectStore, open_store
 
@@ -29,7 +31,7 @@ class Lakehouse:
 
     @property
     def raw(self) -> RawZone:
-        return RawZone(self.store)
+        return RawZone(self.store, open_keys(self.settings))
 
     def ingest(
         self,
@@ -40,9 +42,18 @@ class Lakehouse:
         batch: str | None = None,
         on_file: Callable[[ManifestEntry], None] | None = None,
     ) -> IngestReport:
-        return ingest(
+        report = ingest(
             self.settings, self.catalog, self.raw, practice_id, paths, source=source, batch=batch, on_file=on_file
         )
+        counts = {status: report.count(status) for status in (INGESTED, ALREADY_INGESTED, FAILED)}
+        record(
+            self.settings,
+            "ingest",
+            practice_id,
+            practices=[practice_id],
+            details={"ingest_id": report.ingest_id, **counts},
+        )
+        return report
 
     def transform(self, on_step: Callable[[str], None] | None = None) -> TransformReport:
         return transform(self.settings, self.catalog, self.raw, on_step=on_step)

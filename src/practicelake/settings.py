@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -41,6 +42,9 @@ class PracticeSettings(BaseModel):
         return value
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 class Settings(BaseSettings):
     """Where the lakehouse lives and which practices it serves."""
 
@@ -59,6 +63,13 @@ class Settings(BaseSettings):
     """Local key store (per-practice secrets), created 0600 on first use. Never inside the warehouse."""
     state_dir: Path = Path(".practicelake")
     """Local working state: locks and scratch space."""
+    users_db: Path = Field(default_factory=lambda data: Path(data["state_dir"]) / "users.db")
+    """SQLite store of users, their roles per practice and API tokens, created 0600; refused if
+    group or others may read it. Default: users.db inside state_dir."""
+    audit_log: Path = Field(default_factory=lambda data: Path(data["state_dir"]) / "audit" / "audit.log")
+    """Append-only, hash-chained audit log of every data access and admin action (a folder of
+    its own, 0700), with its anchor file beside it. Outside the warehouse: no reader's query can
+    reach it. Default: audit/audit.log inside state_dir."""
     practices: dict[str, PracticeSettings] = Field(default_factory=dict)
     """Practices by id."""
     value_units_file: Path | None = None
@@ -72,6 +83,27 @@ class Settings(BaseSettings):
     s3_secret_access_key: SecretStr | None = None
     s3_allow_http: bool = False
     """Allow plain HTTP to the S3 endpoint: only for a test server on 127.0.0.1."""
+    dev_mode: bool = False
+    """UNSAFE, for the demo and tests only: create a missing key-encryption key on first use,
+    instead of refusing to run until `practicelake init` has created it."""
+    key_provider: str = Field(default="local", pattern=r"^(local|aws-kms)$")
+    """What wraps each practice's keys: `local` (the key-encryption key in kek_file) or
+    `aws-kms` (the AWS KMS key kms_key_id)."""
+    kek_file: Path = Field(default_factory=lambda data: Path(data.get("key_file", "keys.json")).with_name("kek.key"))
+    """The local key-encryption key, created 0600 by `practicelake init`; refused if group or
+    others may read it. Back it up apart from the key file and the warehouse: without it the raw
+    zone cannot be read. Default: kek.key beside key_file."""
+    kms_key_id: str | None = None
+    """AWS KMS key (id, ARN or alias) wrapping the practices' keys when key_provider is `aws-kms`."""
+    kms_region: str | None = None
+    """Region of the KMS key. Default: s3_region."""
+    tls_cert_file: Path | None = None
+    """Certificate chain (PEM) the web server presents. Unset: a self-signed certificate for
+    localhost, generated into state_dir/tls on first start."""
+    tls_key_file: Path | None = None
+    """Private key (PEM) of tls_cert_file; refused if group or others may read it."""
+    token: SecretStr | None = None
+    """An API token of the reader (`practicelake sql`), usually from PRACTICELAKE_TOKEN."""
 
     @classmethod
     def settings_customise_sources(
@@ -91,12 +123,18 @@ class Settings(BaseSettings):
             raise ValueError("warehouse_uri must start with file:// or s3://")
         return value.rstrip("/")
 
-    @field_validator("s3_endpoint_url")
-    @classmethod
-    def _tls_unless_loopback(cls, value: str | None) -> str | None:
-        if value and value.startswith("http://") and not value.startswith(("http://127.0.0.1", "http://localhost")):
-            raise ValueError("a plain-HTTP S3 endpoint is only allowed on 127.0.0.1")
-        return value
+    @model_validator(mode="after")
+    def _tls_unless_loopback(self) -> Settings:
+        """S3 over TLS; plain HTTP only with s3_allow_http and a loopback host (a test server)."""
+        if not self.s3_endpoint_url:
+            return self
+        parts = urlsplit(self.s3_endpoint_url)
+        scheme = parts.scheme.lower()
+        if scheme not in ("http", "https") or parts.username or parts.password or not parts.hostname:
+            raise ValueError("s3_endpoint_url must be https://host[:port] (no user or password in it)")
+        if scheme == "http" and not (self.s3_allow_http and parts.hostname in LOOPBACK):
+            raise ValueError("a plain-HTTP S3 endpoint needs s3_allow_http = true and a loopback host (127.0.0.1)")
+        return self
 
     @property
     def resolved_catalog_uri(self) -> str:

@@ -1,8 +1,10 @@
-"""An attacker's look at the cleaned zone: does any identifier the exports held come out?
+"""An attacker's look at the cleaned and curated zones and at the read path: does any
+identifier the exports held come out?
 
 Every identifier value the generator wrote (MRN, names, phone, email, address, city, member
 number, full postal code, notes) is collected from the raw exports and searched for in every
-cell of every table practicelake writes, whole and word by word.
+cell of every table practicelake writes, and of everything the query service returns, whole
+and word by word. The curated zone and the read path must not hold even the pseudonyms.
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ import re
 from pathlib import Path
 
 import pytest
+from sqlglot import exp
 
 from clean.generated import ingest_all, small_export
 from practicelake.clean.pseudonym import pseudonym
 from practicelake.contracts import BY_DATASET, Pii
 from practicelake.pipeline import Lakehouse
-from practicelake.security.keystore import KeyStore
+from practicelake.security.keystore import open_keys
 from practicelake.settings import Settings
 
 IDENTIFYING = (Pii.PATIENT_ID, Pii.DIRECT, Pii.FREE_TEXT, Pii.POSTAL_CODE, Pii.BIRTH_DATE)
@@ -50,7 +53,7 @@ def identifier_values(root: Path) -> set[str]:
 
 def every_cell(lakehouse: Lakehouse) -> list[tuple[str, str, str]]:
     cells = []
-    for namespace in ("cleaned", "ops"):
+    for namespace in ("cleaned", "curated", "ops"):
         for _, name in lakehouse.catalog.list_tables(namespace):
             table = lakehouse.catalog.load_table(f"{namespace}.{name}").scan().to_arrow()
             for column in table.column_names:
@@ -73,25 +76,48 @@ def scanned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Lakehouse, 
     lakehouse = Lakehouse.open(settings)
     ingest_all(lakehouse, exports, truth)
     lakehouse.transform()
+    lakehouse.curate()
     return exports, lakehouse, settings
+
+
+def leaked(cells: list[tuple[str, str, str]], identifiers: set[str]) -> list[tuple[str, str, str]]:
+    return [
+        (table, column, text)
+        for table, column, text in cells
+        if text in identifiers or any(word in identifiers for word in WORDS.split(text))
+    ]
 
 
 def test_no_identifier_reaches_any_table(scanned: tuple[Path, Lakehouse, Settings]) -> None:
     exports, lakehouse, _ = scanned
     identifiers = identifier_values(exports)
     assert len(identifiers) > 1000  # the scan has something to find
-    leaks = [
-        (table, column, text)
-        for table, column, text in every_cell(lakehouse)
-        if table != "ops.raw_files"  # file names and object keys, not row data
-        and (text in identifiers or any(word in identifiers for word in WORDS.split(text)))
-    ]
-    assert leaks == []
+    cells = [c for c in every_cell(lakehouse) if c[0] != "ops.raw_files"]  # file names, not row data
+    assert {c[0] for c in cells if c[0].startswith("curated.")}, "nothing curated to scan"
+    assert leaked(cells, identifiers) == []
+
+
+def test_no_patient_key_reaches_curated_or_the_read_path(scanned: tuple[Path, Lakehouse, Settings]) -> None:
+    from practicelake.query import QueryService, Scope
+
+    exports, lakehouse, _ = scanned
+    pseudonyms = set(lakehouse.catalog.load_table("cleaned.patient").scan().to_arrow()["patient_key"].to_pylist())
+    identifiers = identifier_values(exports) | pseudonyms
+    curated = [c for c in every_cell(lakehouse) if c[0].startswith("curated.")]
+    assert curated and leaked(curated, identifiers) == []
+    service = QueryService(lakehouse.catalog)
+    returned = []
+    for name in service.relations():
+        query = exp.select("*").from_(exp.to_identifier(name, quoted=True)).sql("duckdb")
+        result = service.run(query, Scope.every_practice())
+        for column in result.column_names:
+            returned += [(name, column, str(v)) for v in result.column(column).to_pylist() if v is not None]
+    assert len(returned) > 10_000 and leaked(returned, identifiers) == []
 
 
 def test_date_of_birth_is_reduced_to_birth_year(scanned: tuple[Path, Lakehouse, Settings]) -> None:
     exports, lakehouse, settings = scanned
-    keys = KeyStore(settings.key_file)
+    keys = open_keys(settings)
     cleaned = {
         (r["practice_id"], r["patient_key"]): r
         for r in lakehouse.catalog.load_table("cleaned.patient").scan().to_arrow().to_pylist()

@@ -117,7 +117,7 @@ def test_altered_raw_object_fails_its_file_not_the_run(local: Settings, tmp_path
     assert report.ledger is not None
     failed = report.ledger.failed
     assert [load["sha256"] for load in failed] == [victim["sha256"]]
-    assert "does not match its SHA-256" in str(failed[0]["reason"])
+    assert "fails authentication" in str(failed[0]["reason"])
     assert sum(1 for load in report.ledger.loads.values() if load["status"] == "loaded") > 10
 
 

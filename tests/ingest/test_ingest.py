@@ -29,7 +29,8 @@ def test_file_is_stored_byte_for_byte_under_its_hash(lakehouse: Lakehouse, tmp_p
     assert entry.status == "ingested" and entry.sha256 == sha and entry.batch == "2024-01"
     assert entry.object_key.startswith("raw/practice_id=P001/source=pms/dataset=payers/ingest_date=")
     assert entry.object_key.endswith(f"/{sha}.csv")
-    assert lakehouse.store.get(entry.object_key) == PAYERS
+    assert lakehouse.raw.read(entry.object_key, sha) == PAYERS
+    assert PAYERS not in lakehouse.store.get(entry.object_key)  # encrypted at rest
 
 
 def test_reingesting_identical_bytes_is_a_recorded_no_op(lakehouse: Lakehouse, tmp_path: Path) -> None:
@@ -87,14 +88,14 @@ def test_malformed_file_is_kept_marked_failed_and_does_not_stop_others(
     assert failed.status == "failed" and reason in (failed.reason or "")
     assert "\n" not in (failed.reason or "")
     assert ok.status == "ingested"
-    assert lakehouse.store.get(failed.object_key) == data  # kept in raw as received
+    assert lakehouse.raw.read(failed.object_key, failed.sha256) == data  # kept in raw as received
 
 
 def test_unknown_dataset_is_kept_and_failed(lakehouse: Lakehouse, tmp_path: Path) -> None:
     path = write(tmp_path / "2024-01", "invoices.csv", b"a,b\n1,2\n")
     (entry,) = lakehouse.ingest("P001", [path]).entries
     assert entry.status == "failed" and "unknown dataset 'invoices'" in (entry.reason or "")
-    assert lakehouse.store.get(entry.object_key) == b"a,b\n1,2\n"
+    assert lakehouse.raw.read(entry.object_key, entry.sha256) == b"a,b\n1,2\n"
 
 
 def test_header_names_are_normalised(lakehouse: Lakehouse, tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ from practicelake.lakehouse.catalog import current_snapshot_id, ensure_table
 from practicelake.lakehouse.journal import Journal
 from practicelake.lakehouse.lock import writer_lock
 from practicelake.lakehouse.schemas import OPS_TABLES, cleaned_schema
-from practicelake.security.keystore import KeyStore
+from practicelake.security.keystore import open_keys
 from practicelake.settings import Settings
 
 CHUNK_ROWS = 400_000
@@ -86,6 +86,9 @@ def transform(
             return report
         for practice_id in set(work["practice_id"].to_pylist()):
             settings.practice(practice_id)  # refuse before writing anything, not half-way
+            # A missing or wrong key is the deployment's problem, not the files': refuse the run
+            # rather than fail every file of the practice for good.
+            raw.keys.data_key(practice_id)
         tables = ensure_tables(catalog)
         run_id = new_run_id()
         # The manifest is ingest's, not the transform's: rolling it back would lose an ingest.
@@ -114,7 +117,7 @@ def _context(settings: Settings, run_id: str, reference_date: date) -> RunContex
         run_id=run_id,
         reference_date=reference_date,
         time_zone=lambda practice_id: settings.practice(practice_id).time_zone,
-        pseudonyms=Pseudonyms(KeyStore(settings.key_file).pseudonym_secret),
+        pseudonyms=Pseudonyms(open_keys(settings).pseudonym_secret),
     )
 
 

@@ -1,4 +1,11 @@
-"""The raw zone: every received file, byte for byte, content-addressed and write-once."""
+"""The raw zone: every received file, byte for byte, content-addressed and write-once,
+encrypted before it reaches the object store.
+
+Each object is sealed with AES-256-GCM (security.envelope) under its practice's data key,
+with the object key as associated data: the object key names the practice, so an object
+moved to another path or practice does not open. The content address stays the SHA-256 of
+the file as received, checked again after decryption.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,10 @@ import hashlib
 import re
 from datetime import date
 
-from practicelake.errors import IntegrityError
+from practicelake.errors import IntegrityError, PracticelakeError
+from practicelake.security.envelope import EnvelopeError, seal, unseal
+from practicelake.security.keystore import KeyStore, ShreddedError
+from practicelake.security.kms import KeyProviderError
 from practicelake.storage import ObjectStore
 
 PREFIX = "raw"
@@ -21,9 +31,18 @@ def path_segment(value: str) -> str:
     return re.sub(r"[^0-9A-Za-z._-]+", "_", value).strip("._") or "_"
 
 
+def practice_of(key: str) -> str:
+    """The practice an object key is filed under (raw/practice_id=P/...)."""
+    parts = key.split("/")
+    if len(parts) < 3 or parts[0] != PREFIX or not parts[1].startswith("practice_id="):
+        raise PracticelakeError(f"{key!r} is not a raw zone object key")
+    return parts[1].removeprefix("practice_id=")
+
+
 class RawZone:
-    def __init__(self, store: ObjectStore) -> None:
+    def __init__(self, store: ObjectStore, keys: KeyStore) -> None:
         self.store = store
+        self.keys = keys
 
     @staticmethod
     def object_key(practice_id: str, source: str, dataset: str, received: date, sha256: str) -> str:
@@ -39,12 +58,24 @@ class RawZone:
         )
 
     def write(self, key: str, data: bytes) -> bool:
-        """Store the object once; False when these bytes were already there."""
-        return self.store.put_new(key, data)
+        """Encrypt and store the object once; False when the key was already there."""
+        return self.store.put_new(key, seal(self.keys.data_key(practice_of(key)), data, key.encode()))
 
     def read(self, key: str, sha256: str) -> bytes:
-        """The object's bytes, checked against the hash it was stored under."""
-        data = self.store.get(key)
+        """The object's bytes, authenticated, decrypted and checked against the hash it was
+        stored under; IntegrityError naming the object otherwise, never altered bytes."""
+        practice_id = practice_of(key)
+        sealed = self.store.get(key)
+        try:
+            data = unseal(self.keys.data_key(practice_id), sealed, key.encode())
+        except ShreddedError as exc:
+            raise IntegrityError(f"{self.store.uri(key)} cannot be decrypted: {exc}") from None
+        except KeyProviderError as exc:  # the key-encryption key, not this object, is wrong
+            raise KeyProviderError(f"{self.store.uri(key)} cannot be decrypted: {exc}") from None
+        except EnvelopeError as exc:
+            raise IntegrityError(
+                f"{self.store.uri(key)} {exc} (practice {practice_id}'s data key): the object cannot be trusted"
+            ) from None
         if sha256_hex(data) != sha256:
             raise IntegrityError(f"{self.store.uri(key)} does not match its SHA-256: the object was altered")
         return data

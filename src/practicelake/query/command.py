@@ -12,13 +12,14 @@ from rich.console import Console
 
 from practicelake.errors import PracticelakeError
 from practicelake.lakehouse.catalog import open_catalog
+from practicelake.query.identity import identify
 from practicelake.query.output import OutputFormat, write
-from practicelake.query.scope import Scope
+from practicelake.query.reader import Reader
 from practicelake.query.service import QueryService
+from practicelake.security.audit import AuditLog
+from practicelake.security.keystore import open_keys
+from practicelake.security.principals import Principal, PrincipalStore
 from practicelake.settings import load_settings
-
-# Readers of the command line have no identity yet: every one of them sees every practice.
-CLI_SCOPE = Scope.every_practice()
 
 QUIT = "\\q"
 
@@ -36,38 +37,48 @@ def sql_command(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the result to this file (required for parquet).")
     ] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", "-u", help="Who is reading (the password is asked); or PRACTICELAKE_TOKEN.")
+    ] = None,
     config: Annotated[
         Path | None, typer.Option("--config", help="Settings file (default: ./practicelake.toml if present).")
     ] = None,
 ) -> None:
-    """Run a read-only SQL query (DuckDB dialect) over the curated tables, named plainly (no curated. prefix)."""
+    """Run a read-only SQL query (DuckDB dialect) over the curated tables your role shows, named plainly."""
     interactive = query is None and sys.stdin.isatty()
     if output_format is OutputFormat.parquet and output is None:
         raise typer.BadParameter("parquet is binary: give --output FILE", param_hint="--format")
     if interactive and output is not None:
         raise typer.BadParameter("--output needs a QUERY (the prompt prints its results)", param_hint="--output")
-    service = QueryService(open_catalog(load_settings(config)))
+    settings = load_settings(config)
+    audit = AuditLog.open(settings, open_keys(settings).audit_key).append
+    token = settings.token.get_secret_value() if settings.token else None
+    password = None
+    if user is not None and token is None:
+        password = typer.prompt(f"password for {user}", hide_input=True, err=True)
+    principal = identify(PrincipalStore(settings.users_db), audit, user=user, password=password, token=token)
+    reader = Reader(QueryService(open_catalog(settings)), audit)
     console = Console(width=None if sys.stdout.isatty() else 200)
     if interactive:
         import readline  # noqa: F401  (line editing and history for the prompt)
 
-        prompt(service, CLI_SCOPE, output_format, console)
+        prompt(reader, principal, output_format, console)
         return
     if query is None:
         query = sys.stdin.read()
-    write(service.run(query, CLI_SCOPE), output_format, output, console)
+    write(reader.read(principal, query), output_format, output, console)
 
 
 def prompt(
-    service: QueryService,
-    scope: Scope,
+    reader: Reader,
+    principal: Principal,
     output_format: OutputFormat,
     console: Console,
     read: Callable[[str], str] = input,
 ) -> None:
     """Read a query (it ends with ';' or an empty line), run it, print it; until \\q or end of input."""
     errors = Console(stderr=True)
-    tables = ", ".join(service.relations()) or "none yet"
+    tables = ", ".join(reader.relations(principal)) or "none you may read"
     errors.print(f"Tables: {tables}. End a query with ; or an empty line, {QUIT} to quit.", highlight=False)
     while True:
         try:
@@ -78,7 +89,7 @@ def prompt(
         if query is None:
             return
         try:
-            write(service.run(query, scope), output_format, None, console)
+            write(reader.read(principal, query), output_format, None, console)
         except PracticelakeError as exc:
             errors.print(f"[red]error[/red]: {exc}", highlight=False)
 

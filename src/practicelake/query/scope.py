@@ -1,16 +1,31 @@
-"""What one reader may see. Every read goes through `QueryService.run(sql, scope)`, and the
-scope is applied when the session's tables are built: the reader's SQL never filters."""
+"""What one reader may see. Every read goes through the query service, and the scope is
+applied when the session's relations are built: the reader's SQL never filters.
+
+A scope lists the relations the reader may read and, for each, the practices whose rows it
+shows and the columns it hides. `Scope.of(practices)` is the simple case: every relation,
+those practices, nothing hidden.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class View:
+    """One relation as a reader sees it."""
+
+    practices: frozenset[str] | None  # None: every practice
+    hidden: frozenset[str] = frozenset()  # columns left out of the session
 
 
 @dataclass(frozen=True)
 class Scope:
     practices: frozenset[str] | None
-    """The practices whose rows the reader may see; None: every practice."""
+    """For every relation, when `views` is None: the practices whose rows show; None: all."""
+    views: tuple[tuple[str, View], ...] | None = None
+    """Otherwise only these relations (lower-case names), each its own way."""
 
     def __post_init__(self) -> None:
         if self.practices is not None:
@@ -23,3 +38,24 @@ class Scope:
     @classmethod
     def every_practice(cls) -> Scope:
         return cls(practices=None)
+
+    @classmethod
+    def per_relation(cls, views: Mapping[str, View]) -> Scope:
+        return cls(practices=frozenset(), views=tuple(sorted((name.lower(), v) for name, v in views.items())))
+
+    def view(self, relation: str) -> View | None:
+        """How the reader sees `relation`; None: not at all."""
+        if self.views is None:
+            return View(self.practices)
+        return dict(self.views).get(relation.lower())
+
+    def covered(self) -> frozenset[str] | None:
+        """Every practice any relation shows (for the audit record); None: all."""
+        if self.views is None:
+            return self.practices
+        practices: set[str] = set()
+        for _, view in self.views:
+            if view.practices is None:
+                return None
+            practices |= view.practices
+        return frozenset(practices)

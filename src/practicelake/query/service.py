@@ -18,8 +18,9 @@ from pyiceberg.expressions import AlwaysTrue, BooleanExpression, In, Reference
 from pyiceberg.table import Table
 from sqlglot import exp
 
+from practicelake.errors import PracticelakeError
 from practicelake.lakehouse.catalog import current_snapshot_id
-from practicelake.query import guard, session
+from practicelake.query import benchmarks, guard, session
 from practicelake.query.errors import QueryFailed
 from practicelake.query.scope import Scope
 from practicelake.query.session import Limits
@@ -53,7 +54,8 @@ class Session:
 
 # (the scope's practices, (table, snapshot) of every table read): a session never serves
 # another scope, and a table's new snapshot makes a new session.
-SessionKey = tuple[frozenset[str] | None, tuple[tuple[str, int | None], ...]]
+SessionKey = tuple[Scope, tuple[str, ...], tuple[tuple[str, int | None], ...]]
+BENCHMARKS = frozenset(benchmarks.BENCHMARKS)
 
 
 class QueryService:
@@ -90,15 +92,51 @@ class QueryService:
         return names
 
     def run(self, sql: str, scope: Scope, parameters: Mapping[str, object] | None = None) -> pa.Table:
-        """`parameters` fill `$name` placeholders (a dashboard's date range, say): values are
-        bound by DuckDB, never written into the SQL."""
-        names = self.relations()
+        """`sql` over the relations `scope` shows, as it shows them. `parameters` fill `$name`
+        placeholders (a dashboard's date range, say): bound by DuckDB, never written into the SQL."""
+        names = self._visible(scope)
         checked = self._check(sql, frozenset(names))
-        tables = {name: self._table(name) for name in names if name.lower() in checked.reads}
-        key: SessionKey = (scope.practices, tuple((n, current_snapshot_id(t)) for n, t in sorted(tables.items())))
-        found = self._session(key, lambda: {name: self._rows(name, table, scope) for name, table in tables.items()})
+        read = sorted(name for name in names if name.lower() in checked.reads)
+        sources = sorted(
+            {*(n for n in read if n not in BENCHMARKS), *(benchmarks.sources() if BENCHMARKS & set(read) else ())}
+        )
+        tables = {name: self._table(name) for name in sources}
+        snapshots = tuple((name, current_snapshot_id(table)) for name, table in tables.items())
+        key: SessionKey = (scope, tuple(read), snapshots)
+        found = self._session(key, lambda: self._relations(read, scope, tables))
         with found.lock:
             return session.execute(found.con, checked.sql, self.limits, _used(checked, parameters or {}))
+
+    def reads(self, sql: str, relations: list[str]) -> list[str]:
+        """The relations among `relations` that `sql` reads; none if the guard refuses it."""
+        try:
+            checked = self._check(sql, frozenset(relations))
+        except PracticelakeError:
+            return []
+        return sorted(name for name in relations if name.lower() in checked.reads)
+
+    def _visible(self, scope: Scope) -> list[str]:
+        names = [name for name in self.relations() if scope.view(name) is not None]
+        # Benchmarks span every practice: only a scope that grants them by name, or sees everything.
+        if scope.views is not None or scope.practices is None:
+            names += [name for name in sorted(BENCHMARKS) if scope.view(name) is not None]
+        return names
+
+    def _relations(self, read: list[str], scope: Scope, tables: Mapping[str, Table]) -> dict[str, pa.Table]:
+        relations: dict[str, pa.Table] = {}
+        for name in read:
+            view = scope.view(name)
+            assert view is not None
+            if name in BENCHMARKS:
+                everything = Scope.every_practice()
+                computed = benchmarks.compute(
+                    {n: self._rows(n, tables[n], everything) for n in sorted(benchmarks.sources())}, self.limits
+                )
+                rows = computed[name]
+            else:
+                rows = self._rows(name, tables[name], Scope(view.practices))
+            relations[name] = rows.drop_columns([c for c in rows.column_names if c in view.hidden])
+        return relations
 
     def _check(self, sql: str, relations: frozenset[str]) -> Checked:
         with self._lock:

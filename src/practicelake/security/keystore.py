@@ -1,12 +1,18 @@
-"""The local key store: per-practice secrets in one JSON file, readable by its owner only.
+"""The key store: per practice, a random 256-bit data key (raw zone encryption) and a
+pseudonymisation secret, and for the deployment an audit key, kept in one local JSON file
+(0600) only as wrapped by the key provider.
 
-Each practice gets its own random pseudonymisation secret, so that destroying one
-practice's keys (crypto-shredding) leaves the others intact.
+A practice's keys are created together on its first use. Shredding a practice replaces its
+wrapped keys by a tombstone: its raw objects can no longer be decrypted and its pseudonyms
+no longer recomputed, while every other practice's keys stay as they were. A shredded
+practice id is never given new keys, so nothing is silently written under a fresh key that
+the old objects' readers would mistake for theirs.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import fcntl
 import json
 import os
@@ -15,55 +21,187 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from practicelake.errors import SettingsError
+from practicelake.errors import PracticelakeError, SettingsError
+from practicelake.security.envelope import KEY_BYTES
+from practicelake.security.kms import KeyProvider, KeyProviderError, LocalKeyProvider, key_provider
+from practicelake.settings import Settings
 
-SECRET_BYTES = 32
+FORMAT = 2
+DATA_KEY = "data_key"
+AUDIT_KEY = "audit_key"
+PSEUDONYM_SECRET = "pseudonym_secret"  # noqa: S105 - the name of a key, not a key
+INIT_CHECK = {"practicelake:purpose": "init-check"}  # a throwaway key wrapped to test the provider
 _THREADS = threading.Lock()  # flock excludes other processes, not other threads of this one
 
 
+class ShreddedError(PracticelakeError):
+    """The practice's keys were destroyed when it was offboarded."""
+
+
 class KeyStore:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, provider: KeyProvider) -> None:
         self.path = path
+        self.provider = provider
+        self._unwrapped: dict[tuple[str | None, str], tuple[str, bytes]] = {}  # (owner, purpose): (wrapped, key)
 
-    def _load(self) -> dict[str, dict[str, str]]:
-        if not self.path.exists():
-            return {}
-        mode = self.path.stat().st_mode & 0o777
-        if mode & 0o077:
-            raise SettingsError(f"key file {self.path} is readable by others (mode {mode:o}): chmod 600 it")
-        loaded: dict[str, dict[str, str]] = json.loads(self.path.read_text(encoding="utf-8"))["practices"]
-        return loaded
+    def data_key(self, practice_id: str) -> bytes:
+        """The practice's AES-256 data key, created on first use."""
+        return self._key(practice_id, DATA_KEY)
 
-    def _save(self, practices: dict[str, dict[str, str]]) -> None:
+    def pseudonym_secret(self, practice_id: str) -> bytes:
+        """The practice's pseudonymisation secret, created on first use."""
+        return self._key(practice_id, PSEUDONYM_SECRET)
+
+    def audit_key(self) -> bytes:
+        """The deployment's key for signing the audit log, created on first use; offboarding
+        a practice leaves it alone."""
+        return self._key(None, AUDIT_KEY)
+
+    def shred(self, practice_id: str) -> bool:
+        """Destroy the practice's wrapped keys for good; False if it had none. Later requests
+        for them raise ShreddedError."""
+        with self._exclusive():
+            document = self._load()
+            had_keys = document["practices"].pop(practice_id, None) is not None
+            document["shredded"].setdefault(practice_id, datetime.now(UTC).isoformat(timespec="seconds"))
+            self._save(document)
+        for purpose in (DATA_KEY, PSEUDONYM_SECRET):
+            self._unwrapped.pop((practice_id, purpose), None)
+        return had_keys
+
+    def holds_keys(self) -> bool:
+        document = self._load()
+        return bool(document["practices"]) or "deployment" in document
+
+    def _key(self, practice_id: str | None, purpose: str) -> bytes:
+        """A key of the practice, or of the whole deployment when `practice_id` is None."""
+        entry = self._entry(self._load(), practice_id)
+        if entry is None:
+            with self._exclusive():  # two creators would give the practice two keys
+                document = self._load()
+                entry = self._entry(document, practice_id)
+                if entry is None:
+                    entry = self._new_entry(practice_id)
+                    if practice_id is None:
+                        document["deployment"] = entry
+                    else:
+                        document["practices"][practice_id] = entry
+                    self._save(document)
+        owner = "the deployment" if practice_id is None else f"practice {practice_id}"
+        wrapped = str(entry[purpose])
+        cached = self._unwrapped.get((practice_id, purpose))
+        if cached is not None and cached[0] == wrapped:
+            return cached[1]
+        try:
+            key = self.provider.unwrap(base64.b64decode(wrapped, validate=True), _context(practice_id, purpose))
+        except binascii.Error:
+            raise KeyProviderError(f"key store {self.path}: {owner}'s {purpose} is damaged") from None
+        except KeyProviderError as exc:
+            raise KeyProviderError(f"cannot unwrap {owner}'s {purpose}: {exc}") from None
+        if len(key) != KEY_BYTES:
+            raise KeyProviderError(f"{owner}'s {purpose} did not unwrap to a 256-bit key")
+        self._unwrapped[(practice_id, purpose)] = (wrapped, key)
+        return key
+
+    def _entry(self, document: dict[str, Any], practice_id: str | None) -> dict[str, str] | None:
+        if practice_id is None:
+            entry: dict[str, str] | None = document.get("deployment")
+        elif practice_id in document["shredded"]:
+            raise ShreddedError(
+                f"practice {practice_id} was offboarded on {document['shredded'][practice_id]}: "
+                "its keys were destroyed, and its id cannot be given new ones"
+            )
+        else:
+            entry = document["practices"].get(practice_id)
+        if entry is not None and entry.get("provider") != self.provider.name:
+            raise SettingsError(
+                f"the keys in {self.path} were wrapped by the {entry.get('provider')} key provider, "
+                f"but key_provider is {self.provider.name}"
+            )
+        return entry
+
+    def _new_entry(self, practice_id: str | None) -> dict[str, str]:
+        entry = {"provider": self.provider.name, "created_at": datetime.now(UTC).isoformat(timespec="seconds")}
+        for purpose in (AUDIT_KEY,) if practice_id is None else (DATA_KEY, PSEUDONYM_SECRET):
+            wrapped = self.provider.wrap(secrets.token_bytes(KEY_BYTES), _context(practice_id, purpose))
+            entry[purpose] = base64.b64encode(wrapped).decode()
+        return entry
+
+    def _load(self) -> dict[str, Any]:
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            return {"format": FORMAT, "practices": {}, "shredded": {}}
+        with os.fdopen(fd, "rb") as handle:
+            mode = os.fstat(handle.fileno()).st_mode & 0o777
+            if mode & 0o077:
+                raise SettingsError(
+                    f"key store {self.path} may be read by group or others (mode {mode:o}): chmod 600 it"
+                )
+            text = handle.read()
+        try:
+            document: dict[str, Any] = json.loads(text)
+        except ValueError:
+            raise SettingsError(f"key store {self.path} is damaged (not JSON)") from None
+        if not isinstance(document, dict) or document.get("format") != FORMAT:
+            raise SettingsError(
+                f"key store {self.path} is not in the current format (unwrapped secrets of an earlier "
+                "version?): move it away and re-ingest, or restore the one that belongs to this lakehouse"
+            )
+        return document
+
+    def _save(self, document: dict[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".keys-")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             os.fchmod(handle.fileno(), 0o600)
-            json.dump({"practices": practices}, handle, indent=2, sort_keys=True)
+            json.dump(document, handle, indent=2, sort_keys=True)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, self.path)
+        folder = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)  # the rename itself survives a crash
+        finally:
+            os.close(folder)
 
     @contextmanager
     def _exclusive(self) -> Iterator[None]:
-        """One writer at a time: two that both create a practice's secret would give its
-        patients two pseudonyms."""
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         with _THREADS, self.path.with_name(self.path.name + ".lock").open("a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             yield
 
-    def pseudonym_secret(self, practice_id: str) -> bytes:
-        """The practice's pseudonymisation secret, created on first use."""
-        entry = self._load().get(practice_id)
-        if entry is None:
-            with self._exclusive():
-                practices = self._load()
-                entry = practices.get(practice_id)
-                if entry is None:
-                    entry = {"pseudonym_secret": base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()}
-                    practices[practice_id] = entry
-                    self._save(practices)
-        return base64.b64decode(entry["pseudonym_secret"])
+
+def _context(practice_id: str | None, purpose: str) -> dict[str, str]:
+    if practice_id is None:
+        return {"practicelake:purpose": purpose}
+    return {"practicelake:practice_id": practice_id, "practicelake:purpose": purpose}
+
+
+def open_keys(settings: Settings) -> KeyStore:
+    """The key store of these settings, its keys wrapped by the configured provider."""
+    return KeyStore(settings.key_file, key_provider(settings))
+
+
+def init_keys(settings: Settings) -> str:
+    """Make the key provider ready, replacing nothing: create the local key-encryption key,
+    or check that the KMS key wraps and unwraps. Says what it did."""
+    provider = key_provider(settings)
+    if isinstance(provider, LocalKeyProvider):
+        if provider.path.exists():
+            provider.unwrap(provider.wrap(bytes(KEY_BYTES), INIT_CHECK), INIT_CHECK)  # readable, private, a key
+            return f"the key-encryption key {provider.path} already exists: nothing changed"
+        if KeyStore(settings.key_file, provider).holds_keys():
+            raise SettingsError(
+                f"key store {settings.key_file} holds keys, but their key-encryption key {provider.path} is "
+                "missing: restore it from its backup (a new one could not unwrap them)"
+            )
+        LocalKeyProvider.create_kek(provider.path)
+        return f"created the key-encryption key {provider.path} (0600): back it up apart from the warehouse"
+    provider.unwrap(provider.wrap(bytes(KEY_BYTES), INIT_CHECK), INIT_CHECK)
+    return f"{provider.describe()} wraps and unwraps keys"

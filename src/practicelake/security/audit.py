@@ -1,0 +1,390 @@
+"""The audit log: every data access and every administrative action, in a file that shows any
+change made to it afterwards.
+
+One record per line (JSON; the fields are in `audit_record`). Three things make it
+tamper-evident:
+- each record carries the hash of the record before it (`GENESIS` for the first), so records
+  cannot be removed, inserted or moved without breaking the chain;
+- each record's hash is signed with the audit key (HMAC-SHA256), so that someone who can
+  rewrite the whole file, but does not hold the key, cannot make a chain that verifies;
+- the anchor, a small file beside the log rewritten (and signed) after each append, holds the
+  last record's number and hash, so records cut off the end show too.
+`AuditLog.verify` reports every line that is wrong, and what is wrong with it. An append
+refuses to go on when the end of the log does not match the anchor: a later record must not
+paper over a cut.
+
+Not caught: anyone holding the audit key; the log and its anchor both swapped for an older
+copy of the pair, or both deleted. Keeping a copy of the anchor elsewhere catches those.
+
+Who can read or write it: the log is a file in a folder of its own (0700, the files 0600) on
+the machine that runs practicelake, outside the warehouse (`AuditLog.open` refuses a path
+inside a local warehouse). The query service exposes only the relations it builds from the
+curated zone for the reader's scope, with file and table functions, ATTACH and external
+access off, so no dashboard-facing role can name, read or write the log. The operator reads
+it with `practicelake audit show` and checks it with `practicelake audit verify`.
+
+Appends are serialised across threads and processes by an exclusive `flock` on the log, and
+are on disk (fsync) before `append` returns. Readers take a shared lock.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hmac
+import json
+import os
+import tempfile
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from practicelake.errors import PracticelakeError, SettingsError
+from practicelake.security.audit_record import (
+    GENESIS,
+    AuditDetailsError,
+    AuditEntry,
+    AuditRecord,
+    access_entry,
+    admin_entry,
+    canonical,
+    check_record,
+    parse_record,
+    seal,
+    sign,
+    sql_fingerprint,
+    utc,
+)
+from practicelake.settings import Settings
+
+AuditKey = Callable[[], bytes]
+"""Gives the audit key (at least 32 bytes); asked on every append and verify."""
+
+MIN_KEY_BYTES = 32
+
+
+class AuditLogError(PracticelakeError):
+    """The audit log cannot be appended to or read as it stands: nothing was recorded."""
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which records `AuditLog.show` returns: every condition given must hold."""
+
+    kind: str | None = None
+    actor: str | None = None
+    practice: str | None = None
+    """Records whose practices include this one, or that concern every practice."""
+    outcome: str | None = None
+    since: datetime | None = None
+    """Inclusive; a naive time is UTC."""
+    until: datetime | None = None
+    """Exclusive; a naive time is UTC."""
+    last: int | None = None
+    """Only the last N records that match."""
+
+    def matches(self, record: AuditRecord) -> bool:
+        return (
+            (self.kind is None or record.kind == self.kind)
+            and (self.actor is None or record.actor == self.actor)
+            and (self.practice is None or record.practices is None or self.practice in record.practices)
+            and (self.outcome is None or record.outcome == self.outcome)
+            and (self.since is None or record.at >= utc(self.since))
+            and (self.until is None or record.at < utc(self.until))
+        )
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int | None
+    """The line of the log (from 1); None: the end of the log, or the anchor itself."""
+    seq: int | None
+    message: str
+
+    @property
+    def location(self) -> str:
+        if self.line is None:
+            return "end of log"
+        return f"line {self.line}" + (f" (record {self.seq})" if self.seq is not None else "")
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Verification:
+    records: int
+    problems: tuple[Problem, ...]
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+
+class AuditLog:
+    def __init__(
+        self,
+        path: Path,
+        key: AuditKey,
+        *,
+        anchor: Path | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.path = path
+        self.anchor = anchor or path.with_name(path.name + ".anchor")
+        self._key_source = key
+        self._clock = clock
+
+    @classmethod
+    def open(cls, settings: Settings, key: AuditKey) -> AuditLog:
+        path = settings.audit_log.absolute()
+        if settings.warehouse_uri.startswith("file://"):
+            warehouse = Path(settings.warehouse_uri.removeprefix("file://")).absolute()
+            if path.is_relative_to(warehouse):
+                raise SettingsError(f"audit_log {path} is inside the warehouse: put it outside {warehouse}")
+        return cls(path, key)
+
+    def append(self, entry: AuditEntry) -> AuditRecord:
+        """Number, time, chain and sign `entry`, and have it on disk before returning.
+        AuditLogError when the end of the log is damaged or does not match its anchor."""
+        key = self._key()
+        self._private_folder()
+        fd = _open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # separate opens: excludes other threads too, not only processes
+            mode = os.fstat(fd).st_mode & 0o777
+            if mode & 0o077:
+                raise SettingsError(f"audit log {self.path} is open to others (mode {mode:o}): chmod 600 it")
+            seq, prev = self._tail(fd, key)
+            anchor = _read_anchor(self.anchor, _read_if_there(self.anchor), key)
+            if (anchor is None and seq > 0) or (anchor is not None and _cut(anchor, seq, prev)):
+                raise AuditLogError(f"{self.path} does not end where its anchor says: run audit verify")
+            record = seal(entry, seq + 1, self._clock(), prev, key)
+            line = (canonical(record.as_dict()) + "\n").encode("utf-8")
+            while line:
+                line = line[os.write(fd, line) :]
+            os.fsync(fd)
+            self._write_anchor(key, record.seq, record.hash)
+        finally:
+            os.close(fd)
+        return record
+
+    def verify(self) -> Verification:
+        """Check every record, the chain and the anchor."""
+        key = self._key()
+        with self._reading() as (lines, anchor_bytes):
+            try:
+                anchor, anchor_problems = _read_anchor(self.anchor, anchor_bytes, key), []
+            except AuditLogError as exc:
+                anchor, anchor_problems = None, [Problem(None, None, str(exc))]
+            chain = _ChainCheck(key, anchor[0] if anchor else None)
+            problems = [problem for number, raw in lines if (problem := chain.check(number, raw))]
+        problems += anchor_problems + chain.end(anchor, anchor_bytes is not None)
+        return Verification(records=chain.records, problems=tuple(problems))
+
+    def show(self, filters: AuditFilter | None = None) -> list[AuditRecord]:
+        """The records that match `filters`, oldest first. Does not verify: see `verify`."""
+        filters = filters or AuditFilter()
+        found: deque[AuditRecord] = deque(maxlen=filters.last)
+        with self._reading() as (lines, _):
+            for number, raw in lines:
+                try:
+                    record = parse_record(raw)
+                except ValueError:
+                    raise AuditLogError(
+                        f"{self.path}: line {number} is not an audit record: run audit verify"
+                    ) from None
+                if filters.matches(record):
+                    found.append(record)
+        return list(found)
+
+    def _key(self) -> bytes:
+        key = self._key_source()
+        if not isinstance(key, bytes) or len(key) < MIN_KEY_BYTES:
+            raise SettingsError(f"the audit key must be at least {MIN_KEY_BYTES} bytes")
+        return key
+
+    def _private_folder(self) -> None:
+        folder = self.path.parent
+        if not folder.exists():
+            try:
+                folder.mkdir(parents=True, mode=0o700)
+                os.chmod(folder, 0o700)  # mkdir's mode is cut by the umask
+            except FileExistsError:
+                pass  # another writer made it first
+        mode = folder.stat().st_mode & 0o777
+        if mode & 0o077:
+            raise SettingsError(f"audit log folder {folder} is open to others (mode {mode:o}): chmod 700 it")
+
+    @contextmanager
+    def _reading(self) -> Iterator[tuple[Iterator[tuple[int, bytes]], bytes | None]]:
+        """The log's lines and its anchor as they stood at one moment, taken under a shared
+        lock (no append is seen half done); the lines are then read without holding up appends."""
+        try:
+            fd = _open(self.path, os.O_RDONLY)
+        except FileNotFoundError:
+            yield iter(()), _read_if_there(self.anchor)
+            return
+        with os.fdopen(fd, "rb") as handle:
+            fcntl.flock(handle, fcntl.LOCK_SH)
+            size, anchor = os.fstat(fd).st_size, _read_if_there(self.anchor)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            yield _lines(handle, size), anchor
+
+    def _tail(self, fd: int, key: bytes) -> tuple[int, str]:
+        """The last record's number and hash, once it is known to be whole and signed."""
+        size = os.fstat(fd).st_size
+        if size == 0:
+            return 0, GENESIS
+        chunk = 4096
+        while True:
+            start = max(0, size - chunk)
+            data = os.pread(fd, size - start, start)
+            cut = data.rfind(b"\n", 0, len(data) - 1)
+            if cut >= 0 or start == 0:
+                break
+            chunk *= 4
+        last, problem = check_record(data[cut + 1 :], key)
+        if last is None or problem or not data.endswith(b"\n"):
+            raise AuditLogError(f"{self.path}: its last line is damaged: run audit verify")
+        return int(last["seq"]), str(last["hash"])
+
+    def _write_anchor(self, key: bytes, seq: int, last_hash: str) -> None:
+        body = {"seq": seq, "hash": last_hash}
+        fd, tmp = tempfile.mkstemp(dir=self.anchor.parent, prefix=".audit-anchor-")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            os.fchmod(handle.fileno(), 0o600)
+            handle.write(canonical(body | {"mac": sign(key, b"anchor\n", body)}))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.anchor)
+        folder = os.open(self.anchor.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(folder)  # the rename itself survives a crash
+        finally:
+            os.close(folder)
+
+
+class _ChainCheck:
+    """Checks lines in order. After a wrong line it goes on from that line's own number and
+    hash, so that one deleted record is one problem, not one for every record after it."""
+
+    def __init__(self, key: bytes, anchor_seq: int | None) -> None:
+        self.key = key
+        self.anchor_seq = anchor_seq
+        self.anchored: tuple[int, str] | None = None
+        self.expected_seq = 1
+        self.prev: str | None = GENESIS
+        self.records = 0
+        self.lines = 0
+
+    def check(self, number: int, raw: bytes) -> Problem | None:
+        self.lines = number
+        if not raw.endswith(b"\n"):
+            return Problem(number, None, "incomplete line (no line end): an append was cut short or the file edited")
+        loaded, message = check_record(raw, self.key)
+        if loaded is None:
+            self.expected_seq, self.prev = self.expected_seq + 1, None
+            return Problem(number, None, message or "not an audit record")
+        seq, record_hash = loaded["seq"], loaded["hash"]
+        if seq != self.expected_seq:
+            message = _sequence_message(seq, self.expected_seq)
+        elif self.prev is not None and loaded["prev"] != self.prev:
+            message = "does not follow the record before it (prev hash differs): a record was inserted or moved here"
+        self.records += 1
+        if seq == self.anchor_seq and self.anchored is None:
+            self.anchored = (number, record_hash)
+        self.expected_seq, self.prev = seq + 1, record_hash
+        return Problem(number, seq, message) if message else None
+
+    def end(self, anchor: tuple[int, str] | None, anchor_exists: bool) -> list[Problem]:
+        last = self.expected_seq - 1
+        if anchor is None:
+            if anchor_exists or not self.records:
+                return []
+            return [Problem(None, None, "the anchor file is missing: records may have been cut off the end")]
+        anchor_seq, anchor_hash = anchor
+        if anchor_seq > last:
+            cut = f"record {anchor_seq}" if anchor_seq == last + 1 else f"records {last + 1}..{anchor_seq}"
+            ends = f"the log ends at record {last} (line {self.lines})" if self.lines else "the log is empty"
+            return [Problem(None, anchor_seq, f"{ends} but its anchor holds record {anchor_seq}: {cut} cut off")]
+        if self.anchored is None or self.anchored[1] != anchor_hash:
+            line = self.anchored[0] if self.anchored else None
+            return [Problem(line, anchor_seq, "is not the record the anchor holds: the end of the log was rewritten")]
+        # An anchor behind the log's end is an append cut short between its two writes: the
+        # records after it are signed, so only a holder of the key wrote them.
+        return []
+
+
+def _cut(anchor: tuple[int, str], seq: int, last_hash: str) -> bool:
+    return anchor[0] > seq or (anchor[0] == seq and anchor[1] != last_hash)
+
+
+def _sequence_message(seq: int, expected: int) -> str:
+    if seq > expected:
+        gone = f"record {expected}" if seq == expected + 1 else f"records {expected}..{seq - 1}"
+        return f"sequence number {seq} where {expected} was expected: {gone} missing here (deleted or moved)"
+    return f"sequence number {seq} where {expected} was expected: a record repeated or moved"
+
+
+def _lines(handle: BinaryIO, size: int) -> Iterator[tuple[int, bytes]]:
+    """The lines in the first `size` bytes, numbered from 1."""
+    read = 0
+    for number, raw in enumerate(handle, start=1):
+        if read >= size:
+            return
+        yield number, raw[: size - read]
+        read += len(raw)
+
+
+def _read_if_there(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _read_anchor(path: Path, content: bytes | None, key: bytes) -> tuple[int, str] | None:
+    """The anchor's record number and hash; None when there is no anchor yet."""
+    if content is None:
+        return None
+    try:
+        loaded = json.loads(content)
+    except ValueError:
+        raise AuditLogError(f"anchor {path} is not valid JSON") from None
+    if not isinstance(loaded, dict) or loaded.keys() != {"seq", "hash", "mac"} or type(loaded["seq"]) is not int:
+        raise AuditLogError(f"anchor {path} is not an anchor")
+    body = {"seq": loaded["seq"], "hash": loaded["hash"]}
+    if not isinstance(loaded["mac"], str) or not hmac.compare_digest(loaded["mac"], sign(key, b"anchor\n", body)):
+        raise AuditLogError(f"anchor {path} was written without the audit key")
+    return loaded["seq"], str(loaded["hash"])
+
+
+def _open(path: Path, flags: int) -> int:
+    """Never through a symbolic link: the log cannot be redirected to another file."""
+    try:
+        return os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        if path.is_symlink():
+            raise AuditLogError(f"{path} is a symbolic link: the audit log must be a plain file") from exc
+        raise
+
+
+__all__ = [
+    "GENESIS",
+    "AuditDetailsError",
+    "AuditEntry",
+    "AuditFilter",
+    "AuditKey",
+    "AuditLog",
+    "AuditLogError",
+    "AuditRecord",
+    "Problem",
+    "Verification",
+    "access_entry",
+    "admin_entry",
+    "sql_fingerprint",
+]

@@ -1,0 +1,67 @@
+"""Commands for keys and practices: `practicelake init` and `practicelake practice offboard`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from practicelake.pipeline import Lakehouse
+from practicelake.security.keystore import init_keys
+from practicelake.security.offboard import OffboardReport, offboard
+from practicelake.security.operations import record
+from practicelake.settings import Settings, load_settings
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="Settings file (default: ./practicelake.toml if present).")
+]
+
+practice_app = typer.Typer(help="The practices this deployment serves.", no_args_is_help=True)
+
+
+def init_command(config: ConfigOption = None) -> None:
+    """Create the key-encryption key (local key provider) or check the KMS key. Replaces nothing."""
+    settings = load_settings(config)
+    typer.echo(init_keys(settings))
+    record(settings, "init", "key store", details={"key_provider": settings.key_provider})
+
+
+@practice_app.command("offboard")
+def offboard_command(
+    practice: Annotated[str, typer.Argument(help="The practice that leaves.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Destroy the practice's keys (its raw data becomes unreadable) and delete its cleaned,
+    curated and ops rows, with their history. Cannot be undone."""
+    settings = load_settings(config)
+    settings.practice(practice)
+    if not yes:
+        typer.echo(
+            f"This destroys practice {practice}'s keys and deletes its data from every zone. It cannot be undone."
+        )
+        if typer.prompt(f"Type {practice} to confirm", default="", show_default=False) != practice:
+            typer.echo("not confirmed: nothing changed", err=True)
+            raise typer.Exit(1)
+    lakehouse = Lakehouse.open(settings)
+    report = offboard(
+        settings, lakehouse.catalog, lakehouse.store, practice, on_done=lambda done: _audit(settings, done)
+    )
+    typer.echo(describe(report))
+
+
+def _audit(settings: Settings, report: OffboardReport) -> None:
+    details = {"shredded": report.keys_destroyed, "rows_deleted": sum(report.rows_deleted.values())}
+    record(settings, "offboard", report.practice_id, practices=[report.practice_id], details=details)
+
+
+def describe(report: OffboardReport) -> str:
+    lines = [
+        f"practice {report.practice_id} offboarded",
+        "  keys destroyed" if report.keys_destroyed else "  no keys were left to destroy",
+    ]
+    lines += [f"  {table}: {rows:,} rows deleted" for table, rows in sorted(report.rows_deleted.items())]
+    lines.append(f"  {report.files_removed:,} files of earlier table versions removed")
+    lines.append(f"  {report.raw_objects:,} raw objects left encrypted under the destroyed key")
+    return "\n".join(lines)

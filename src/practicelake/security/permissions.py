@@ -1,0 +1,249 @@
+"""Who may see what: the permission matrix, written once here and rendered into
+docs/permissions.md by `practicelake permissions`.
+
+A curated table belongs to a dataset, found from its name; a role sees whole datasets of the
+practices it is granted in. Money columns are found from the model contracts (every decimal
+column, and the ratios of money named below), so a new money column is hidden from staff
+without anyone listing it.
+
+Several roles combine relation by relation: a relation shows the rows of every practice
+where one of the principal's roles sees its dataset, and hides a column when any of those
+roles hides it (for all of the relation's rows: the most restrictive role wins).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from practicelake.curate.project import Model, load_models
+
+if TYPE_CHECKING:
+    from practicelake.security.principals import Principal
+
+EVERY_PRACTICE = "*"
+
+ROLES: Mapping[str, str] = {
+    "platform_admin": "The operator: pipeline status, quality and audit of every practice. "
+    "No KPI data unless also granted a practice role.",
+    "practice_owner": "A doctor who owns the practice: every curated table of their practice.",
+    "practice_manager": "The practice's administrator: every curated table of their practice; "
+    "manages the practice's users.",
+    "staff": "Front desk: appointments, access and patient flow of their practice. No money figures.",
+    "billing": "Billing staff: the revenue cycle, A/R, denials and payer mix of their practice.",
+    "analyst": "Cross-practice benchmarks only, with small cells suppressed; no practice's own rows.",
+}
+# Roles that are about every practice at once, granted with practice `*` only.
+CROSS_PRACTICE_ROLES = frozenset({"platform_admin", "analyst"})
+
+DATASETS: Mapping[str, str] = {
+    "scheduling": "Appointments, schedule access and patient flow.",
+    "billing": "The revenue cycle: charges, collections, claims, denials, A/R, payer mix.",
+    "productivity": "Per provider: visits, work RVUs, charges and collections.",
+    "benchmark": "Cross-practice figures with small-cell suppression; no practice named.",
+}
+# The dataset of a curated table, by the start of its name.
+PREFIXES: tuple[tuple[str, str], ...] = (
+    ("access_", "scheduling"),
+    ("flow_", "scheduling"),
+    ("revenue_", "billing"),
+    ("ar_", "billing"),
+    ("denial", "billing"),
+    ("productivity_", "productivity"),
+)
+BENCHMARK_PREFIX = "benchmark_"
+
+MATRIX: Mapping[str, frozenset[str]] = {
+    "platform_admin": frozenset(),
+    "practice_owner": frozenset({"scheduling", "billing", "productivity"}),
+    "practice_manager": frozenset({"scheduling", "billing", "productivity"}),
+    "staff": frozenset({"scheduling"}),
+    "billing": frozenset({"billing"}),
+    "analyst": frozenset({"benchmark"}),
+}
+# Roles that never see money, in any relation they are shown.
+HIDES_MONEY = frozenset({"staff"})
+# Money that is not a decimal: shares and ratios of amounts.
+NAMED_MONEY_COLUMNS = frozenset(
+    {
+        "charge_share",
+        "net_collection_rate",
+        "gross_collection_rate",
+        "denial_write_off_rate",
+        "initial_denial_rate_by_amount",
+        "point_of_service_collection_rate",
+        "ar_over_90_share",
+        "days_in_ar",
+    }
+)
+
+DUTIES: Mapping[str, str] = {
+    "operations": "Pipeline status and data quality of the practices in scope.",
+    "audit": "Read the audit log.",
+    "users": "Add and disable users, grant and revoke roles, in the practices in scope.",
+}
+ROLE_DUTIES: Mapping[str, frozenset[str]] = {
+    "platform_admin": frozenset({"operations", "audit", "users"}),
+    "practice_manager": frozenset({"users"}),
+}
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One role in one practice (`*`: every practice)."""
+
+    practice_id: str
+    role: str
+
+
+@dataclass(frozen=True)
+class RelationAccess:
+    practices: frozenset[str] | None
+    """The practices whose rows the relation may show; None: every practice."""
+    hidden_columns: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one principal may read: the visible relations, each with its own practices and
+    hidden columns. A relation not in `relations` is not visible."""
+
+    relations: Mapping[str, RelationAccess]
+
+    @property
+    def practices(self) -> frozenset[str] | None:
+        """Every practice some relation shows rows of (None: every practice). For listing and
+        audit: each relation's rows are limited to its own `practices`, not to this union."""
+        found: set[str] = set()
+        for relation in self.relations.values():
+            if relation.practices is None:
+                return None
+            found |= relation.practices
+        return frozenset(found)
+
+    def hidden_columns(self, relation: str) -> frozenset[str]:
+        return self.relations[relation].hidden_columns
+
+
+def curated_tables() -> dict[str, Model]:
+    return {m.name: m for m in load_models() if m.contract.materialized == "table"}
+
+
+def dataset_of(relation: str, tables: Mapping[str, Model]) -> str | None:
+    """A benchmark by its name; a per-practice relation only if it is a curated table of the
+    models and its name names a dataset. Anything else belongs to no dataset: nobody sees it."""
+    if relation.startswith(BENCHMARK_PREFIX):
+        return "benchmark"
+    if relation not in tables:
+        return None
+    return next((dataset for prefix, dataset in PREFIXES if relation.startswith(prefix)), None)
+
+
+def money_columns(model: Model) -> frozenset[str]:
+    return frozenset(
+        name
+        for name, spec in model.contract.columns.items()
+        if spec.type.startswith("decimal") or name in NAMED_MONEY_COLUMNS
+    )
+
+
+def access_for(principal: Principal, relations: Iterable[str]) -> Access:
+    tables = curated_tables()
+    visible: dict[str, RelationAccess] = {}
+    for relation in relations:
+        dataset = dataset_of(relation, tables)
+        practices: set[str] = set()
+        every_practice = False
+        hidden: set[str] = set()
+        for grant in principal.grants:
+            if dataset is None or dataset not in MATRIX.get(grant.role, frozenset()):
+                continue
+            every_practice |= grant.practice_id == EVERY_PRACTICE or dataset == "benchmark"
+            practices.add(grant.practice_id)
+            if grant.role in HIDES_MONEY and relation in tables:
+                hidden |= money_columns(tables[relation])
+        if practices:
+            visible[relation] = RelationAccess(None if every_practice else frozenset(practices), frozenset(hidden))
+    return Access(MappingProxyType(visible))
+
+
+def allows(principal: Principal, duty: str, practice: str) -> bool:
+    """Whether the principal may do `duty` for `practice` (`*`: for every practice)."""
+    return any(
+        duty in ROLE_DUTIES.get(grant.role, frozenset()) and grant.practice_id in (EVERY_PRACTICE, practice)
+        for grant in principal.grants
+    )
+
+
+HEADER = """# Permissions
+
+Generated from `src/practicelake/security/permissions.py` by `practicelake permissions`:
+do not edit by hand. Every read a person makes goes through the query service, which shows
+each relation with only the rows of the practices below and without the hidden columns.
+
+A user holds one role per practice (`practicelake users grant NAME ROLE --practice P`);
+`*` grants the role in every practice. platform_admin and analyst are granted with `*` only.
+"""
+
+
+def _table(header: list[str], rows: Iterable[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows]
+
+
+def render_markdown() -> str:
+    tables = curated_tables()
+    lines = [HEADER, "## Roles", ""]
+    lines += _table(["role", "practices", "who"], ([f"`{r}`", _scope(r), text] for r, text in ROLES.items()))
+    lines += ["", "## Role x dataset", ""]
+    lines += _table(
+        ["role", *DATASETS, *DUTIES],
+        (
+            [f"`{role}`", *("yes" if d in MATRIX[role] else "-" for d in DATASETS)]
+            + ["yes" if d in ROLE_DUTIES.get(role, ()) else "-" for d in DUTIES]
+            for role in ROLES
+        ),
+    )
+    lines += ["", "## Datasets", ""]
+    for dataset, text in DATASETS.items():
+        names = sorted(name for name in tables if dataset_of(name, tables) == dataset)
+        members = ", ".join(f"`{n}`" for n in names) if names else f"every relation named `{BENCHMARK_PREFIX}*`"
+        lines.append(f"- **{dataset}**: {text} Tables: {members}.")
+    lines += ["", "Duties, beside the data:", ""]
+    lines += [f"- **{duty}**: {text}" for duty, text in DUTIES.items()]
+    lines += ["", "## Hidden columns", ""]
+    lines.append(
+        "Money columns are every decimal column of a curated table, and these ratios of money: "
+        + ", ".join(f"`{c}`" for c in sorted(NAMED_MONEY_COLUMNS))
+        + f". Roles that never see money: {', '.join(f'`{r}`' for r in sorted(HIDES_MONEY))}."
+    )
+    lines += [""]
+    for role in ROLES:
+        if role not in HIDES_MONEY:
+            lines.append(f"- `{role}`: none")
+            continue
+        shown = [(n, money_columns(m)) for n, m in tables.items() if dataset_of(n, tables) in MATRIX[role]]
+        found = "; ".join(f"`{n}`: {', '.join(sorted(cols))}" for n, cols in shown if cols)
+        lines.append(f"- `{role}`: every money column; " + (found or "the tables it sees have none today"))
+    lines += ["", "Money columns of every curated table (hidden wherever a money-hiding role is shown it):", ""]
+    lines += _table(
+        ["table", "money columns"],
+        ([f"`{n}`", ", ".join(sorted(money_columns(m))) or "-"] for n, m in sorted(tables.items())),
+    )
+    lines += [
+        "",
+        "## Several roles",
+        "",
+        "A principal may hold different roles in different practices. Access is combined relation",
+        "by relation: a relation shows the rows of each practice where one of the principal's roles",
+        "sees its dataset, and hides a column for all of its rows when any of those roles hides it.",
+        "A relation no role grants is not there at all. A table whose name names no dataset, and an",
+        "intermediate model, are visible to nobody.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _scope(role: str) -> str:
+    return "every practice" if role in CROSS_PRACTICE_ROLES else "own (or `*`)"

@@ -1,0 +1,49 @@
+"""A principal store on a clock the test moves, test passwords made fresh per run, and a
+settings file serving two practices."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import MappingProxyType
+
+from practicelake.security.principals import Principal, PrincipalStore
+
+
+@dataclass
+class Clock:
+    at: datetime = field(default_factory=lambda: datetime(2025, 3, 1, 12, 0, tzinfo=UTC))
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def advance(self, by: timedelta) -> None:
+        self.at += by
+
+
+def new_password() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def store_at(path: Path, clock: Clock | None = None) -> PrincipalStore:
+    return PrincipalStore(path, now=clock or Clock())
+
+
+def principal(roles: dict[str, str], name: str = "reader") -> Principal:
+    return Principal(name=name, kind="user", roles=MappingProxyType(roles))
+
+
+def write_config(folder: Path) -> Path:
+    config = folder / "practicelake.toml"
+    config.write_text(
+        f'warehouse_uri = "{(folder / "lake").as_uri()}"\n'
+        f'key_file = "{folder / "keys" / "keys.json"}"\n'
+        f'state_dir = "{folder / "state"}"\n'
+        "dev_mode = true\n"
+        '[practices.P001]\ntime_zone = "Africa/Johannesburg"\ncurrency = "ZAR"\n'
+        '[practices.P002]\ntime_zone = "America/New_York"\ncurrency = "USD"\n',
+        encoding="utf-8",
+    )
+    return config

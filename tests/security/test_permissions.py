@@ -1,0 +1,170 @@
+"""The permission matrix, from the side of a reader who wants more than their role gives:
+money as staff, another practice's rows, per-practice rows as an analyst, tables nobody
+listed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from principals_helper import principal
+
+from practicelake.curate.project import load_models
+from practicelake.security import permissions
+from practicelake.security.permissions import access_for, allows, curated_tables, money_columns, render_markdown
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCHMARKS = ["benchmark_access_monthly", "benchmark_revenue_monthly", "benchmark_ar_monthly"]
+# What a catalog might hold beside the curated tables: intermediate models, stale or
+# look-alike tables, names that only resemble a benchmark.
+STRAYS = [
+    "stg_appointment",
+    "stg_billing_ledger",
+    "access_capacity",
+    "ar_visit_balance",
+    "access_daily_backup",
+    "revenue_all_practices",
+    "Access_Daily",
+    "patients",
+    "Benchmark_access_monthly",
+    "benchmarks",
+    "xbenchmark_access_monthly",
+]
+TABLES = sorted(curated_tables())
+EVERYTHING = [*TABLES, *BENCHMARKS, *STRAYS]
+
+
+def decimals(relation: str) -> set[str]:
+    model = curated_tables()[relation]
+    return {name for name, spec in model.contract.columns.items() if spec.type.startswith("decimal")}
+
+
+def test_the_curated_zone_has_money_to_hide() -> None:
+    assert sum(len(decimals(name)) for name in TABLES) > 30
+
+
+def test_staff_see_no_decimal_column_of_any_curated_table() -> None:
+    access = access_for(principal({"P001": "staff"}), EVERYTHING)
+    assert access.relations, "staff see their scheduling tables"
+    for relation, seen in access.relations.items():
+        assert relation.startswith(("access_", "flow_")), relation
+        assert decimals(relation) <= seen.hidden_columns, relation
+        assert seen.practices == frozenset({"P001"})
+
+
+def test_staff_would_see_no_money_even_if_shown_every_dataset(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The money is kept from staff by the contracts' types, not by which datasets they see."""
+    monkeypatch.setitem(permissions.MATRIX, "staff", frozenset(permissions.DATASETS))
+    access = access_for(principal({"P001": "staff"}), EVERYTHING)
+    assert set(TABLES) <= set(access.relations)
+    for relation in TABLES:
+        hidden = access.hidden_columns(relation)
+        assert decimals(relation) <= hidden
+        assert permissions.NAMED_MONEY_COLUMNS & set(curated_tables()[relation].contract.columns) <= hidden
+
+
+def test_every_named_money_column_exists_and_is_not_a_decimal() -> None:
+    columns = {name: spec.type for model in load_models() for name, spec in model.contract.columns.items()}
+    for name in permissions.NAMED_MONEY_COLUMNS:
+        assert name in columns, f"{name} names no column of any model"
+        assert not columns[name].startswith("decimal"), f"{name} is a decimal: found without naming it"
+
+
+def test_every_curated_table_belongs_to_a_dataset() -> None:
+    tables = curated_tables()
+    assert {
+        name: permissions.dataset_of(name, tables) for name in tables if not permissions.dataset_of(name, tables)
+    } == {}
+
+
+def test_the_analyst_sees_only_benchmarks() -> None:
+    access = access_for(principal({"*": "analyst"}), EVERYTHING)
+    assert set(access.relations) == set(BENCHMARKS)
+    assert all(seen.hidden_columns == frozenset() for seen in access.relations.values())
+
+
+@pytest.mark.parametrize("role", ["practice_owner", "practice_manager", "staff", "billing", "platform_admin"])
+def test_no_practice_role_sees_a_benchmark_or_a_stray(role: str) -> None:
+    practice = "*" if role == "platform_admin" else "P001"
+    visible = set(access_for(principal({practice: role}), EVERYTHING).relations)
+    assert not visible & {*BENCHMARKS, *STRAYS}
+
+
+def test_a_practice_manager_of_p1_sees_no_other_practice() -> None:
+    access = access_for(principal({"P001": "practice_manager"}), EVERYTHING)
+    assert set(access.relations) == set(TABLES)
+    assert all(seen.practices == frozenset({"P001"}) for seen in access.relations.values())
+    assert access.practices == frozenset({"P001"})
+    assert all(seen.hidden_columns == frozenset() for seen in access.relations.values())
+
+
+def test_billing_sees_the_revenue_cycle_only() -> None:
+    visible = set(access_for(principal({"P001": "billing"}), EVERYTHING).relations)
+    assert visible and all(name.startswith(("revenue_", "ar_", "denial")) for name in visible)
+
+
+def test_platform_admin_runs_every_practice_but_reads_kpis_only_where_granted_a_practice_role() -> None:
+    admin = principal({"*": "platform_admin"})
+    assert access_for(admin, EVERYTHING).relations == {}
+    assert all(
+        allows(admin, duty, practice) for duty in ("operations", "audit", "users") for practice in ("P001", "P009")
+    )
+    owner_too = principal({"*": "platform_admin", "P001": "practice_owner"})
+    access = access_for(owner_too, EVERYTHING)
+    assert set(access.relations) == set(TABLES)
+    assert access.practices == frozenset({"P001"})
+
+
+def test_a_grant_on_every_practice_sees_every_practice() -> None:
+    access = access_for(principal({"*": "practice_owner"}), TABLES)
+    assert set(access.relations) == set(TABLES)
+    assert access.practices is None
+
+
+def test_roles_in_different_practices_combine_relation_by_relation() -> None:
+    access = access_for(principal({"P001": "practice_owner", "P002": "staff"}), EVERYTHING)
+    assert access.relations["access_daily"].practices == frozenset({"P001", "P002"})
+    assert access.relations["revenue_service_month"].practices == frozenset({"P001"})
+    assert access.relations["productivity_provider_month"].practices == frozenset({"P001"})
+    assert access.relations["revenue_service_month"].hidden_columns == frozenset()
+
+
+def test_where_a_money_hiding_role_shares_a_relation_the_money_is_hidden_for_all_its_rows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(permissions.MATRIX, "staff", frozenset({"scheduling", "productivity"}))
+    seen = access_for(principal({"P001": "practice_owner", "P002": "staff"}), EVERYTHING).relations
+    assert seen["productivity_provider_month"].practices == frozenset({"P001", "P002"})
+    assert (
+        money_columns(curated_tables()["productivity_provider_month"])
+        <= seen["productivity_provider_month"].hidden_columns
+    )
+
+
+@pytest.mark.parametrize("roles", [{}, {"P001": "superuser"}, {"P001": ""}, {"*": "PRACTICE_OWNER"}])
+def test_no_role_or_an_unknown_role_sees_nothing(roles: dict[str, str]) -> None:
+    access = access_for(principal(roles), EVERYTHING)
+    assert access.relations == {}
+    assert access.practices == frozenset()
+    assert not any(allows(principal(roles), duty, "P001") for duty in permissions.DUTIES)
+
+
+def test_user_management_stays_inside_the_managers_practice() -> None:
+    manager = principal({"P001": "practice_manager"})
+    assert allows(manager, "users", "P001")
+    assert not allows(manager, "users", "P002") and not allows(manager, "users", "*")
+    assert not allows(manager, "audit", "P001")
+    for role in ("practice_owner", "staff", "billing"):
+        assert not any(allows(principal({"P001": role}), duty, "P001") for duty in ("audit", "operations", "users"))
+    assert not allows(principal({"*": "analyst"}), "audit", "P001")
+
+
+def test_the_matrix_covers_every_role() -> None:
+    assert set(permissions.MATRIX) == set(permissions.ROLES)
+    assert all(datasets <= set(permissions.DATASETS) for datasets in permissions.MATRIX.values())
+
+
+def test_docs_permissions_is_current() -> None:
+    assert (ROOT / "docs" / "permissions.md").read_text(encoding="utf-8") == render_markdown(), (
+        "docs/permissions.md is stale: run `practicelake permissions > docs/permissions.md`"
+    )
