@@ -114,6 +114,7 @@ def measure(work: Path, settings: Settings) -> dict[str, float]:
         ours += _timed(lambda sql=sql: service.run(sql, scope, parameters), REPEATS)
         used = {name: parameters[name] for name in parameters if "$" + name in sql}
         plain += _timed(lambda sql=sql, used=used: floor.execute(sql, used).to_arrow_table(), REPEATS)
+    service.close()
     p50, p95 = _percentiles(ours)
     floor_p50, floor_p95 = _percentiles(plain)
     return {"seconds": sum(ours), "p50_ms": p50, "p95_ms": p95, "floor_p50_ms": floor_p50,

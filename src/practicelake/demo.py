@@ -60,6 +60,7 @@ def run_demo(console: Console, folder: Path, *, practices: int, years: int, dirt
     console.print(reports.transform(lakehouse.transform()))
     reports.status(console, lakehouse.catalog, practice=None, files=False)
     console.print(reports.curate(lakehouse.curate()))
-    summary = QueryService(lakehouse.catalog).run(KPI_SUMMARY, Scope.every_practice())
+    with QueryService(lakehouse.catalog) as service:
+        summary = service.run(KPI_SUMMARY, Scope.every_practice())
     console.print(render(summary))
     console.print(f"lakehouse in {folder / 'lakehouse'}; run `practicelake demo` again: nothing new is written")

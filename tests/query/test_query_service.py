@@ -15,6 +15,7 @@ from pyiceberg.catalog import Catalog
 from practicelake.lakehouse.catalog import ensure_table
 from practicelake.query import Limits, QueryFailed, QueryRefused, QueryService, Scope
 from practicelake.query import service as service_module
+from practicelake.settings import Settings
 
 P001 = Scope.of(["P001"])
 P002 = Scope.of(["P002"])
@@ -191,3 +192,23 @@ def test_a_commit_is_served_after_the_freshness_window(catalog: Catalog) -> None
     write_table(catalog, "visits", VISITS, [row])
     time.sleep(0.3)
     assert service.run("select sum(visits) as n from visits", P001).to_pylist() == [{"n": 35}]
+
+
+EXIT_WITHOUT_CLOSING = """
+import json, sys
+from practicelake.lakehouse.catalog import open_catalog
+from practicelake.query import QueryService, Scope
+from practicelake.settings import load_settings
+service = QueryService(open_catalog(load_settings(**json.loads(sys.argv[1]))))
+service.run("select count(*) from visits", Scope(None))
+"""
+
+
+def test_a_process_that_never_closes_the_service_still_exits_cleanly(lake: Settings) -> None:
+    """DuckDB aborts a process whose connections are left for interpreter shutdown."""
+    import subprocess
+    import sys
+
+    for _ in range(6):
+        done = subprocess.run([sys.executable, "-c", EXIT_WITHOUT_CLOSING, lake.model_dump_json()], capture_output=True)
+        assert done.returncode == 0, done.stderr[-300:]

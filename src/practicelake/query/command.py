@@ -57,16 +57,17 @@ def sql_command(
     if user is not None and token is None:
         password = typer.prompt(f"password for {user}", hide_input=True, err=True)
     principal = identify(PrincipalStore(settings.users_db), audit, user=user, password=password, token=token)
-    reader = Reader(QueryService(open_catalog(settings)), audit)
     console = Console(width=None if sys.stdout.isatty() else 200)
-    if interactive:
-        import readline  # noqa: F401  (line editing and history for the prompt)
+    with QueryService(open_catalog(settings)) as service:
+        reader = Reader(service, audit)
+        if interactive:
+            import readline  # noqa: F401  (line editing and history for the prompt)
 
-        prompt(reader, principal, output_format, console)
-        return
-    if query is None:
-        query = sys.stdin.read()
-    write(reader.read(principal, query), output_format, output, console)
+            prompt(reader, principal, output_format, console)
+            return
+        if query is None:
+            query = sys.stdin.read()
+        write(reader.read(principal, query), output_format, output, console)
 
 
 def prompt(

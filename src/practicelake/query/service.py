@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -82,6 +83,18 @@ class QueryService:
         self._tables: dict[str, tuple[float, Table]] = {}
         self._listed: tuple[float, list[str]] = (-1e18, [])
         self._lock = threading.Lock()
+        weakref.finalize(self, _close_sessions, self._sessions, self._lock)
+
+    def close(self) -> None:
+        """Close the kept sessions (also done when the service is collected, or at exit: DuckDB
+        aborts the process if its connections are left for interpreter shutdown)."""
+        _close_sessions(self._sessions, self._lock)
+
+    def __enter__(self) -> QueryService:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
     def relations(self) -> list[str]:
         """The curated tables a query may read, by plain name (`visits`, not `curated.visits`)."""
@@ -189,6 +202,15 @@ class QueryService:
             while len(self._cache) > 1 and sum(t.nbytes for t in self._cache.values()) > self.cache_bytes:
                 self._cache.popitem(last=False)
         return rows
+
+
+def _close_sessions(sessions: OrderedDict[SessionKey, Session], lock: threading.Lock) -> None:
+    with lock:
+        kept = list(sessions.values())
+        sessions.clear()
+    for found in kept:
+        with found.lock:
+            found.con.close()
 
 
 def _used(checked: Checked, parameters: Mapping[str, object]) -> dict[str, object]:
