@@ -26,6 +26,7 @@ def settings_for(work: Path) -> Settings:
         key_file=work / "keys.json",
         state_dir=work / "state",
         practices=practices,
+        dev_mode=True,  # a throwaway lake: its key-encryption key is made on first use
     )
 
 
