@@ -11,9 +11,9 @@ month of the latest encounter. Synthea has no practice-management system behind 
 - Patients: primary payer and member number from the latest payer transition; no
   registration date (Synthea has none).
 - Appointments: Synthea records only visits that happened. Encounters of class ambulatory,
-  outpatient, wellness and virtual are fulfilled appointments, booked at their start (lead
-  time 0); 'new' when the patient had no encounter in the 3 years before (CPT's rule, within
-  the export). Emergency, urgentcare, inpatient, snf, hospice and home encounters are
+  outpatient, wellness and virtual are fulfilled appointments, with no booking time (Synthea
+  has none, so lead time stays empty rather than 0); 'new' when the patient had no
+  encounter in the 3 years before (CPT's rule, within the export). Emergency, urgentcare, inpatient, snf, hospice and home encounters are
   walk-ins or admissions: encounters without an appointment.
 - Encounters: all of them; place of service from the class. Diagnoses are dropped: Synthea
   codes them in SNOMED CT, the contract takes ICD-10.
@@ -114,7 +114,7 @@ def convert(
             {"location_id": o["Id"], "name": o["NAME"], "postal_code": o["ZIP"]} for o in read(source, "organizations")
         ],
         "providers": [
-            {"provider_id": p["Id"], "display_name": p["NAME"], "specialty": p["SPECIALITY"], "fte": "1.0"}
+            {"provider_id": p["Id"], "display_name": p["NAME"], "specialty": p["SPECIALITY"], "fte": ""}
             for p in read(source, "providers")
         ],
         "payers": [
@@ -178,7 +178,7 @@ def appointments(encounters: list[Row], clock: Clock) -> list[Row]:
                 "patient_id": e["PATIENT"],
                 "provider_id": e["PROVIDER"],
                 "location_id": e["ORGANIZATION"],
-                "booked_at": clock.timestamp(e["START"]),
+                "booked_at": "",  # Synthea does not know when a visit was booked
                 "start_at": clock.timestamp(e["START"]),
                 "duration_minutes": str(round((stop - start).total_seconds() / 60)),
                 "appointment_type": "new" if new else "follow-up",

@@ -45,7 +45,7 @@ PROVIDER = Contract(
             "display_name", Kind.STRING, "Name shown on schedules (workforce data, not patient data).", required=True
         ),
         Column("specialty", Kind.STRING, "Clinical specialty.", required=True),
-        Column("fte", Kind.NUMBER, "Clinical full-time equivalent, 0 to 1.5.", required=True, minimum=0),
+        Column("fte", Kind.NUMBER, "Clinical full-time equivalent, 0 to 1.5; empty when unknown.", minimum=0),
         Column("active", Kind.BOOLEAN, "Whether the provider still practises here."),
     ),
     rules=(Rule("fte_at_most_1_5", "fte <= 1.5", "fte", "A clinical FTE above 1.5 is a data error."),),

@@ -42,7 +42,7 @@ APPOINTMENT = Contract(
         Column("patient_id", Kind.STRING, "The patient booked.", required=True, pii=Pii.PATIENT_ID),
         Column("provider_id", Kind.STRING, "The provider booked.", required=True),
         Column("location_id", Kind.STRING, "Where the appointment is."),
-        Column("booked_at", Kind.TIMESTAMP, "When the booking was made.", required=True),
+        Column("booked_at", Kind.TIMESTAMP, "When the booking was made; empty when the source does not know."),
         Column("start_at", Kind.TIMESTAMP, "Scheduled start.", required=True),
         Column("duration_minutes", Kind.INTEGER, "Scheduled length.", required=True, minimum=1),
         Column(
