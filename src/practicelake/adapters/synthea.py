@@ -13,8 +13,9 @@ month of the latest encounter. Synthea has no practice-management system behind 
 - Appointments: Synthea records only visits that happened. Encounters of class ambulatory,
   outpatient, wellness and virtual are fulfilled appointments, with no booking time (Synthea
   has none, so lead time stays empty rather than 0); 'new' when the patient had no
-  encounter in the 3 years before (CPT's rule, within the export). Emergency, urgentcare, inpatient, snf, hospice and home encounters are
-  walk-ins or admissions: encounters without an appointment.
+  encounter in the 3 years before (CPT's rule, within the export). Emergency, urgentcare,
+  inpatient, snf, hospice and home encounters are walk-ins or admissions: encounters
+  without an appointment.
 - Encounters: all of them; place of service from the class. Diagnoses are dropped: Synthea
   codes them in SNOMED CT, the contract takes ICD-10.
 - Charges: every CHARGE line; service date its FROMDATE, posted when its claim was billed
