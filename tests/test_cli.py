@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 COMMANDS = ["generate", "ingest", "transform", "status", "contracts", "demo"]
 
@@ -94,3 +95,27 @@ def test_contracts_are_printed_from_the_declarations(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert "| `status` | string | none | status | required; one of `arrived`" in result.stdout
     assert practicelake("contracts", "invoice", cwd=tmp_path).returncode == 1
+
+
+def test_init_creates_the_key_encryption_key_once_and_is_audited(tmp_path: Path) -> None:
+    from practicelake.cli import app
+    from practicelake.security.audit import AuditLog
+    from practicelake.security.keystore import open_keys
+    from practicelake.settings import load_settings
+
+    config = tmp_path / "practicelake.toml"
+    config.write_text(
+        f'warehouse_uri = "{(tmp_path / "lake").as_uri()}"\nkey_file = "{tmp_path / "keys" / "keys.json"}"\n'
+        f'state_dir = "{tmp_path / "state"}"\n',
+        encoding="utf-8",
+    )
+    first = CliRunner().invoke(app, ["init", "--config", str(config)])
+    assert first.exit_code == 0, first.output
+    settings = load_settings(config)
+    assert settings.kek_file.stat().st_mode & 0o777 == 0o600
+    kek = settings.kek_file.read_bytes()
+    records = AuditLog.open(settings, open_keys(settings).audit_key).show()
+    assert [record.details["action"] for record in records] == ["init"]
+    again = CliRunner().invoke(app, ["init", "--config", str(config)])
+    assert again.exit_code == 0 and "already exists: nothing changed" in again.output
+    assert settings.kek_file.read_bytes() == kek  # never replaced

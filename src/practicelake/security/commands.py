@@ -24,7 +24,7 @@ def init_command(config: ConfigOption = None) -> None:
     """Create the key-encryption key (local key provider) or check the KMS key. Replaces nothing."""
     settings = load_settings(config)
     typer.echo(init_keys(settings))
-    record(settings, "init", "key store", details={"key_provider": settings.key_provider})
+    record(settings, "init", "key store", details={"provider": settings.key_provider})
 
 
 @practice_app.command("offboard")
