@@ -16,6 +16,7 @@ from practicelake.pipeline import Lakehouse
 from practicelake.query.command import sql_command
 from practicelake.security.audit_commands import audit_app
 from practicelake.security.commands import init_command, practice_app
+from practicelake.security.operations import record
 from practicelake.security.user_commands import permissions, tokens_app, users_app
 from practicelake.settings import Settings, load_settings
 
@@ -193,6 +194,9 @@ def export(
         raise PracticelakeError(f"--format must be duckdb or parquet, not {fmt!r}")
     lakehouse = Lakehouse.open(_settings(config))
     counts = run_export(lakehouse.catalog, out_path, fmt, practice)  # type: ignore[arg-type]
+    # A copy leaves practicelake's scoping: who made it, of what, is on record.
+    details = {"format": fmt, "rows": sum(counts.values())}
+    record(lakehouse.settings, "export", str(out_path), practices=practice or None, details=details)
     out.print(f"wrote {out_path}: " + ", ".join(f"{name} ({rows:,} rows)" for name, rows in counts.items()))
 
 
@@ -213,7 +217,7 @@ def demo(
     years: Annotated[int, typer.Option(min=1, max=5)] = 1,
     dirty_rate: Annotated[float, typer.Option(min=0.0, max=0.5)] = 0.02,
 ) -> None:
-    """Generate a few synthetic practices, ingest and transform them on the local default."""
+    """Generate a few synthetic practices, ingest, transform and curate them on the local default."""
     from practicelake.demo import run_demo
 
     run_demo(out, folder, practices=practices, years=years, dirty_rate=dirty_rate)

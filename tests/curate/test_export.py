@@ -66,3 +66,21 @@ def duckdb_ident(name: str) -> str:
     from sqlglot import exp
 
     return exp.to_identifier(name, quoted=True).sql("duckdb")
+
+
+def test_cli_export_is_on_the_audit_record(lakehouse: Lakehouse, tmp_path: Path) -> None:
+    from practicelake.security.audit import AuditLog
+    from practicelake.security.keystore import open_keys
+
+    settings = lakehouse.settings
+    config = tmp_path / "practicelake.toml"
+    config.write_text(
+        f'warehouse_uri = "{settings.warehouse_uri}"\nkey_file = "{settings.key_file}"\n'
+        f'state_dir = "{settings.state_dir}"\ndev_mode = true\n',
+        encoding="utf-8",
+    )
+    target = tmp_path / "bi.duckdb"
+    result = CliRunner().invoke(app, ["export", str(target), "--practice", "P001", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    last = AuditLog.open(settings, open_keys(settings).audit_key).show()[-1]
+    assert last.details["action"] == "export" and last.practices == ("P001",)
