@@ -5,6 +5,7 @@ computed straight from the Synthea CSV files (synthea_figures), exact to the cen
 from __future__ import annotations
 
 import csv
+import gzip
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -26,10 +27,19 @@ from practicelake.contracts.scheduling import ENCOUNTER
 from practicelake.ingest import IngestReport
 from practicelake.pipeline import Lakehouse
 
-SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "data" / "synthea-sample" / "csv"
+# The Synthea files the adapter reads, as the project keeps them (gzip; see SOURCE.txt there).
+PACKED = Path(__file__).with_name("synthea-sample")
 PRACTICE = "SYN1"
 
-pytestmark = pytest.mark.skipif(not SAMPLE.is_dir(), reason=f"{SAMPLE} (the shared Synthea sample) is not here")
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("synthea-csv")
+    packed = sorted(PACKED.glob("*.csv.gz"))
+    assert len(packed) == 8
+    for path in packed:
+        (folder / path.name.removesuffix(".gz")).write_bytes(gzip.decompress(path.read_bytes()))
+    return folder
 
 
 @dataclass(frozen=True)
@@ -43,14 +53,14 @@ class Loaded:
 
 
 @pytest.fixture(scope="module")
-def synthea() -> Synthea:
-    return Synthea(SAMPLE)
+def synthea(sample: Path) -> Synthea:
+    return Synthea(sample)
 
 
 @pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> Loaded:
+def loaded(tmp_path_factory: pytest.TempPathFactory, sample: Path) -> Loaded:
     root = tmp_path_factory.mktemp("synthea")
-    written = convert(SAMPLE, root / "exports", PRACTICE, time_zone=ZONE.key)
+    written = convert(sample, root / "exports", PRACTICE, time_zone=ZONE.key)
     settings = local_settings(root, practices={PRACTICE: {"time_zone": ZONE.key, "currency": "USD"}})
     lakehouse = Lakehouse.open(settings)
     ingested = lakehouse.ingest(PRACTICE, [root / "exports" / PRACTICE])

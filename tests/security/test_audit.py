@@ -145,7 +145,7 @@ def test_a_deleted_record_is_named(log: AuditLog) -> None:
     write(log, [*lines(log)[:2], *lines(log)[3:]])
     result = log.verify()
     assert [str(p) for p in result.problems] == [
-        "line 3 (record 4): sequence number 4 where 3 was expected: record 3 missing here (deleted or moved)"
+        "line 3 (record 4): sequence number 4, expected 3: record 3 missing here (deleted or moved)"
     ]
 
 
@@ -217,7 +217,7 @@ def test_swapped_records_are_found(log: AuditLog) -> None:
     original = lines(log)
     write(log, [original[0], original[2], original[1], *original[3:]])
     assert str(log.verify().problems[0]) == (
-        "line 2 (record 3): sequence number 3 where 2 was expected: record 2 missing here (deleted or moved)"
+        "line 2 (record 3): sequence number 3, expected 2: record 2 missing here (deleted or moved)"
     )
     assert [p.line for p in log.verify().problems] == [2, 3, 4]
 

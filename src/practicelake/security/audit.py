@@ -326,8 +326,8 @@ def _cut(anchor: tuple[int, str], seq: int, last_hash: str) -> bool:
 def _sequence_message(seq: int, expected: int) -> str:
     if seq > expected:
         gone = f"record {expected}" if seq == expected + 1 else f"records {expected}..{seq - 1}"
-        return f"sequence number {seq} where {expected} was expected: {gone} missing here (deleted or moved)"
-    return f"sequence number {seq} where {expected} was expected: a record repeated or moved"
+        return f"sequence number {seq}, expected {expected}: {gone} missing here (deleted or moved)"
+    return f"sequence number {seq}, expected {expected}: a record repeated or moved"
 
 
 def _lines(handle: BinaryIO, size: int) -> Iterator[tuple[int, bytes]]:
