@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -61,3 +62,18 @@ def s3_settings(root: Path, endpoint: str, **overrides: Any) -> Settings:
         "dev_mode": True,
     }
     return load_settings(**(values | overrides))
+
+
+def config_file(path: Path, settings: Settings, *, dev_mode: bool = True) -> Path:
+    """`settings` as the practicelake.toml a command reads (--config)."""
+    lines = [
+        f"warehouse_uri = {json.dumps(settings.warehouse_uri)}",
+        f"key_file = {json.dumps(str(settings.key_file))}",
+        f"state_dir = {json.dumps(str(settings.state_dir))}",
+        f"dev_mode = {json.dumps(dev_mode)}",
+    ]
+    for practice_id, practice in settings.practices.items():
+        lines += [f"[practices.{practice_id}]", f"time_zone = {json.dumps(practice.time_zone)}"]
+        lines.append(f"currency = {json.dumps(practice.currency)}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

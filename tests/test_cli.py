@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from lakes import config_file, local_settings
+
 COMMANDS = ["generate", "ingest", "transform", "status", "contracts", "demo"]
 
 
@@ -40,15 +42,7 @@ def test_unknown_option_is_refused(tmp_path: Path) -> None:
 
 
 def write_settings(tmp_path: Path) -> Path:
-    config = tmp_path / "practicelake.toml"
-    config.write_text(
-        f'warehouse_uri = "{(tmp_path / "lake").as_uri()}"\n'
-        f'key_file = "{tmp_path / "keys.json"}"\n'
-        f'state_dir = "{tmp_path / "state"}"\n'
-        'dev_mode = true\n[practices.P001]\ntime_zone = "Africa/Johannesburg"\ncurrency = "ZAR"\n',
-        encoding="utf-8",
-    )
-    return config
+    return config_file(tmp_path / "practicelake.toml", local_settings(tmp_path))
 
 
 def test_unknown_practice_is_one_line_without_traceback(tmp_path: Path) -> None:
@@ -103,12 +97,7 @@ def test_init_creates_the_key_encryption_key_once_and_is_audited(tmp_path: Path)
     from practicelake.security.keystore import open_keys
     from practicelake.settings import load_settings
 
-    config = tmp_path / "practicelake.toml"
-    config.write_text(
-        f'warehouse_uri = "{(tmp_path / "lake").as_uri()}"\nkey_file = "{tmp_path / "keys" / "keys.json"}"\n'
-        f'state_dir = "{tmp_path / "state"}"\n',
-        encoding="utf-8",
-    )
+    config = config_file(tmp_path / "practicelake.toml", local_settings(tmp_path), dev_mode=False)
     first = CliRunner().invoke(app, ["init", "--config", str(config)])
     assert first.exit_code == 0, first.output
     settings = load_settings(config)

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from clean.generated import ingest_all, small_export
-from lakes import local_settings
+from lakes import config_file, local_settings
 from practicelake.cli import app
 from practicelake.curate.export import curated_tables, export
 from practicelake.errors import PracticelakeError
@@ -73,12 +73,7 @@ def test_cli_export_is_on_the_audit_record(lakehouse: Lakehouse, tmp_path: Path)
     from practicelake.security.keystore import open_keys
 
     settings = lakehouse.settings
-    config = tmp_path / "practicelake.toml"
-    config.write_text(
-        f'warehouse_uri = "{settings.warehouse_uri}"\nkey_file = "{settings.key_file}"\n'
-        f'state_dir = "{settings.state_dir}"\ndev_mode = true\n',
-        encoding="utf-8",
-    )
+    config = config_file(tmp_path / "practicelake.toml", settings)
     target = tmp_path / "bi.duckdb"
     result = CliRunner().invoke(app, ["export", str(target), "--practice", "P001", "--config", str(config)])
     assert result.exit_code == 0, result.output

@@ -16,6 +16,7 @@ from curated_lake import PAYER_MIX, PAYER_MIX_ROWS, VISIT_ROWS, VISITS, write_ta
 from rich.console import Console
 from typer.testing import CliRunner
 
+from lakes import config_file
 from practicelake.cli import app
 from practicelake.lakehouse.catalog import open_catalog
 from practicelake.query import QueryService
@@ -41,12 +42,7 @@ def config(lake: Settings, tmp_path: Path) -> Path:
     store.add_user("olive", PASSWORD)
     for practice in ("P001", "P002"):
         store.grant("olive", "practice_owner", practice)
-    path = tmp_path / "practicelake.toml"
-    path.write_text(
-        f'warehouse_uri = "{lake.warehouse_uri}"\nkey_file = "{lake.key_file}"\nstate_dir = "{lake.state_dir}"\n'
-        "dev_mode = true\n",
-        encoding="utf-8",
-    )
+    path = config_file(tmp_path / "practicelake.toml", lake)
     TOKENS[path] = store.create_token("olive", timedelta(hours=1))[1]
     return path
 

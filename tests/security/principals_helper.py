@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
 
+from lakes import config_file, local_settings
 from practicelake.security.principals import Principal, PrincipalStore
 
 
@@ -36,14 +37,4 @@ def principal(roles: dict[str, str], name: str = "reader") -> Principal:
 
 
 def write_config(folder: Path) -> Path:
-    config = folder / "practicelake.toml"
-    config.write_text(
-        f'warehouse_uri = "{(folder / "lake").as_uri()}"\n'
-        f'key_file = "{folder / "keys" / "keys.json"}"\n'
-        f'state_dir = "{folder / "state"}"\n'
-        "dev_mode = true\n"
-        '[practices.P001]\ntime_zone = "Africa/Johannesburg"\ncurrency = "ZAR"\n'
-        '[practices.P002]\ntime_zone = "America/New_York"\ncurrency = "USD"\n',
-        encoding="utf-8",
-    )
-    return config
+    return config_file(folder / "practicelake.toml", local_settings(folder))

@@ -11,7 +11,7 @@ import typer
 from typer.testing import CliRunner
 
 from clean.generated import ingest_all, small_export
-from lakes import local_settings, s3_settings
+from lakes import config_file, local_settings, s3_settings
 from practicelake.errors import IntegrityError, LockedError, UnknownPracticeError
 from practicelake.lakehouse.catalog import NAMESPACES
 from practicelake.lakehouse.lock import writer_lock
@@ -153,22 +153,13 @@ def practicelake(*args: str, answer: str) -> Any:
     return CliRunner().invoke(app, ["practice", *args], input=answer + "\n")
 
 
-def config_file(tmp_path: Path) -> Path:
-    config = tmp_path / "practicelake.toml"
-    config.write_text(
-        f'warehouse_uri = "{(tmp_path / "lake").as_uri()}"\n'
-        f'key_file = "{tmp_path / "keys" / "keys.json"}"\n'
-        f'state_dir = "{tmp_path / "state"}"\n'
-        "dev_mode = true\n"
-        '[practices.P001]\ntime_zone = "Africa/Johannesburg"\ncurrency = "ZAR"\n',
-        encoding="utf-8",
-    )
-    return config
+def settings_file(tmp_path: Path) -> Path:
+    return config_file(tmp_path / "practicelake.toml", local_settings(tmp_path))
 
 
 @pytest.mark.parametrize("answer", ["", "y", "yes", "P002", "p001"])
 def test_command_needs_the_practice_id_typed_back(tmp_path: Path, answer: str) -> None:
-    config = config_file(tmp_path)
+    config = settings_file(tmp_path)
     keys = open_keys(local_settings(tmp_path))
     secret = keys.data_key(LEAVING)
     result = practicelake("offboard", LEAVING, "--config", str(config), answer=answer)
@@ -178,7 +169,7 @@ def test_command_needs_the_practice_id_typed_back(tmp_path: Path, answer: str) -
 
 @pytest.mark.parametrize(("confirm", "answer"), [(["--yes"], ""), ([], LEAVING)])
 def test_command_offboards_when_confirmed(tmp_path: Path, confirm: list[str], answer: str) -> None:
-    config = config_file(tmp_path)
+    config = settings_file(tmp_path)
     keys = open_keys(local_settings(tmp_path))
     keys.data_key(LEAVING)
     result = practicelake("offboard", LEAVING, "--config", str(config), *confirm, answer=answer)
