@@ -9,6 +9,7 @@ withheld (NULL). Nothing names a practice.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 
 import pyarrow as pa
 import sqlglot
@@ -76,6 +77,7 @@ BENCHMARKS: dict[str, str] = {
 }
 
 
+@cache
 def _sql(name: str) -> str:
     tree = sqlglot.parse_one(BENCHMARKS[name], read="duckdb")
     constants = {"__min_practices__": MIN_PRACTICES, "__max_suppressed__": MAX_SUPPRESSED}
@@ -88,11 +90,12 @@ def _sql(name: str) -> str:
     return tree.transform(fill).sql("duckdb")
 
 
-def sources() -> set[str]:
-    """The curated tables the benchmarks are computed from."""
-    return {
-        t.name for sql in BENCHMARKS.values() for t in sqlglot.parse_one(sql, read="duckdb").find_all(exp.Table)
-    } - {cte.alias for sql in BENCHMARKS.values() for cte in sqlglot.parse_one(sql, read="duckdb").find_all(exp.CTE)}
+@cache
+def sources() -> frozenset[str]:
+    """The curated tables the benchmarks are computed from (their CTEs are not tables)."""
+    trees = [sqlglot.parse_one(sql, read="duckdb") for sql in BENCHMARKS.values()]
+    tables = {table.name for tree in trees for table in tree.find_all(exp.Table)}
+    return frozenset(tables - {cte.alias for tree in trees for cte in tree.find_all(exp.CTE)})
 
 
 def compute(every_practice: Mapping[str, pa.Table], limits: Limits) -> dict[str, pa.Table]:
