@@ -16,12 +16,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyiceberg.expressions import And, In, Reference
-from pyiceberg.io.pyarrow import _dataframe_to_data_files
 from pyiceberg.manifest import DataFile
 from pyiceberg.table import Table
 
 from practicelake.clean.sql import ident, render, sql
 from practicelake.lakehouse.catalog import practice_partition
+from practicelake.lakehouse.datafiles import write_data_files
 
 # Only keys that occur more than once need ranking: most rows skip the window entirely.
 SUPERSEDED = """
@@ -53,7 +53,8 @@ LINEAGE = ("practice_id", "raw_file_sha256", "raw_line")
 
 @dataclass(frozen=True)
 class Merged:
-    rows: pa.Table  # new rows to append
+    rows: pa.Table  # new rows, including those that lose to a newer one
+    keep: np.ndarray | None  # which of `rows` to append; None: all
     replaced: dict[str, list[str]]  # by practice: keys whose row in the table a newer one replaces
     superseded: pa.Table  # practice_id, record_key, raw_file_sha256, raw_line, kept_raw_file_sha256, kept_raw_line
 
@@ -88,17 +89,18 @@ def merge(con: duckdb.DuckDBPyConnection, table: Table, key: str, incoming: pa.T
     superseded = con.sql(sql(render(SUPERSEDED, key=ident(key)))).to_arrow_table()
     for name in ("candidates", "file_order"):
         con.unregister(name)
-    kept_new = incoming
+    keep = None
     lost_new = superseded["position"].drop_null().to_numpy()
     if len(lost_new):
         keep = np.ones(incoming.num_rows, dtype=bool)
         keep[lost_new] = False
-        kept_new = incoming.filter(pa.array(keep))
     replaced: dict[str, list[str]] = defaultdict(list)
     lost = superseded.filter(pc.invert(superseded["is_new"])).select(["practice_id", "record_key"])
     for practice_id, record_key in zip(*lost.to_pydict().values(), strict=True):
         replaced[practice_id].append(record_key)
-    return Merged(rows=kept_new, replaced=dict(replaced), superseded=superseded.drop_columns(["is_new", "position"]))
+    return Merged(
+        rows=incoming, keep=keep, replaced=dict(replaced), superseded=superseded.drop_columns(["is_new", "position"])
+    )
 
 
 class Writer:
@@ -114,7 +116,7 @@ class Writer:
         self.finish()
         rows = merged.rows.cast(schema)
         metadata, io = self.table.metadata, self.table.io
-        files = self._pool.submit(lambda: list(_dataframe_to_data_files(table_metadata=metadata, df=rows, io=io)))
+        files = self._pool.submit(write_data_files, metadata, io, rows, merged.keep)
         self._pending = (merged, files)
 
     def finish(self) -> None:
