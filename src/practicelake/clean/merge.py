@@ -67,6 +67,14 @@ def _existing(table: Table, key: str, practices: list[str], incoming: pa.Table) 
     return table.scan(row_filter=in_chunk, selected_fields=tuple(columns)).to_arrow().select(columns)
 
 
+def _repeated_keys(keys: pa.ChunkedArray) -> pa.Array:
+    """Rows whose key occurs more than once, in any practice: a superset of the rows that
+    compete, found in one hash pass; only those go through the exact ranking."""
+    encoded = pc.dictionary_encode(keys.combine_chunks())
+    codes = encoded.indices.fill_null(len(encoded.dictionary)).to_numpy()  # NULL keys: one more value
+    return pa.array(np.bincount(codes)[codes] > 1) if len(codes) else pa.array([], pa.bool_())
+
+
 def merge(con: duckdb.DuckDBPyConnection, table: Table, key: str, incoming: pa.Table, file_order: pa.Table) -> Merged:
     """`file_order`: practice_id, sha256, batch, received_at of every ingested file of the entity."""
     practices = pc.unique(incoming["practice_id"]).to_pylist()
@@ -84,7 +92,7 @@ def merge(con: duckdb.DuckDBPyConnection, table: Table, key: str, incoming: pa.T
         ],
         promote_options="permissive",
     )
-    con.register("candidates", candidates)
+    con.register("candidates", candidates.filter(_repeated_keys(candidates[key])))
     con.register("file_order", file_order)
     superseded = con.sql(sql(render(SUPERSEDED, key=ident(key)))).to_arrow_table()
     for name in ("candidates", "file_order"):
