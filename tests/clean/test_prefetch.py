@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -33,3 +34,18 @@ def test_stopping_early_stops_the_reader() -> None:
     consumer = prefetched(chunks(1000))
     assert next(consumer) == [0]
     consumer.close()  # returns only once the reader thread has ended
+
+
+def test_the_reader_runs_at_most_one_chunk_ahead() -> None:
+    produced = []
+
+    def counted(n: int) -> Iterator[Any]:
+        for i in range(n):
+            produced.append(i)
+            yield [i]
+
+    consumer = prefetched(counted(10))
+    for taken, chunk in enumerate(consumer, start=1):
+        time.sleep(0.02)  # time enough for a reader that is not held back to read on
+        assert len(produced) <= taken + 1, (chunk, produced)
+    assert produced == list(range(10))

@@ -158,37 +158,40 @@ def _chunks(
 
 def prefetched(chunks: Iterator[list[RawFile]]) -> Iterator[list[RawFile]]:
     """The next chunk is read and parsed (which releases the GIL) while this one is checked
-    and written; at most one chunk waits. If the consumer stops early, so does the reader."""
-    waiting: queue.Queue[list[RawFile] | BaseException | None] = queue.Queue(maxsize=1)
+    and written. The reader starts a chunk only once the previous one was taken, so two
+    chunks at most are in memory: this one and the next. If the consumer stops early, so
+    does the reader."""
+    handed: queue.SimpleQueue[list[RawFile] | BaseException | None] = queue.SimpleQueue()
+    taken = threading.Semaphore(1)  # the reader may read one chunk that nobody took yet
     stop = threading.Event()
-
-    def hand_over(item: list[RawFile] | BaseException | None) -> bool:
-        while not stop.is_set():
-            try:
-                waiting.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
 
     def produce() -> None:
         try:
-            for chunk in chunks:
-                if not hand_over(chunk):
+            while True:
+                taken.acquire()
+                if stop.is_set():
                     return
-            hand_over(None)
+                chunk = next(chunks, None)
+                handed.put(chunk)
+                if chunk is None:
+                    return
         except BaseException as exc:  # raised again in the consumer
-            hand_over(exc)
+            handed.put(exc)
 
     reader = threading.Thread(target=produce, daemon=True, name="practicelake-parse")
     reader.start()
     try:
-        while (item := waiting.get()) is not None:
+        while True:
+            item = handed.get()
+            taken.release()
+            if item is None:
+                return
             if isinstance(item, BaseException):
                 raise item
             yield item
     finally:
         stop.set()
+        taken.release()
         reader.join()
 
 
