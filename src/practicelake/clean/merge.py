@@ -48,6 +48,7 @@ select practice_id, record_key, raw_file_sha256, raw_line, kept_raw_file_sha256,
 from ranked where rank > 1 order by practice_id, raw_file_sha256, raw_line
 """
 
+SMALL_RESULT_ROWS = 8192
 LINEAGE = ("practice_id", "raw_file_sha256", "raw_line")
 
 
@@ -94,7 +95,10 @@ def merge(con: duckdb.DuckDBPyConnection, table: Table, key: str, incoming: pa.T
     )
     con.register("candidates", candidates.filter(_repeated_keys(candidates[key])))
     con.register("file_order", file_order)
-    superseded = con.sql(sql(render(SUPERSEDED, key=ident(key)))).to_arrow_table()
+    # Batches of a few thousand rows: DuckDB reserves each batch's buffers for its full size,
+    # and these few rows are kept until the ledger writes them (a million-row batch held
+    # about 45 MiB per chunk until the end of the entity).
+    superseded = con.sql(sql(render(SUPERSEDED, key=ident(key)))).to_arrow_table(batch_size=SMALL_RESULT_ROWS)
     for name in ("candidates", "file_order"):
         con.unregister(name)
     keep = None

@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 from pyiceberg.catalog import Catalog
 from pyiceberg.table import Table
 
+from practicelake.clean.allocators import tune_allocators
 from practicelake.clean.files import RawFile, RunContext, clean_chunk
 from practicelake.clean.ledger import Ledger, ingested_files, pending_files
 from practicelake.clean.merge import Writer, merge
@@ -74,9 +75,7 @@ def transform(
     *,
     on_step: Callable[[str], None] | None = None,
 ) -> TransformReport:
-    # Freed chunks go back to the OS sooner with jemalloc than with Arrow's default pool:
-    # the peak stays flatter as a run grows (measured: -15 % at 4M appointments).
-    pa.set_memory_pool(pa.jemalloc_memory_pool())
+    tune_allocators()
     with writer_lock(settings.state_dir):
         journal = Journal(raw.store)
         report = TransformReport(run_id=None, rolled_back=journal.recover(catalog))
