@@ -17,6 +17,8 @@ import pytest
 from sqlglot import exp
 
 from clean.generated import ingest_all, small_export
+from practicelake.clean.checks import read_columns
+from practicelake.clean.parse import parse
 from practicelake.clean.pseudonym import pseudonym
 from practicelake.contracts import BY_DATASET, Pii
 from practicelake.pipeline import Lakehouse
@@ -145,3 +147,19 @@ def test_cleaned_schemas_have_no_identifier_columns(scanned: tuple[Path, Lakehou
         dropped = {c.name for c in contract.columns if c.pii in IDENTIFYING}
         columns = set(lakehouse.catalog.load_table(f"cleaned.{contract.entity}").schema().column_names)
         assert not columns & dropped, contract.entity
+
+
+def test_identifiers_without_a_check_are_never_parsed_out_of_raw(scanned: tuple[Path, Lakehouse, Settings]) -> None:
+    root, _, _ = scanned
+    contract = BY_DATASET["patients"]
+    read = read_columns(contract.entity)
+    dropped = {c.name for c in contract.columns if c.pii in (Pii.DIRECT, Pii.FREE_TEXT)}
+    assert {"first_name", "last_name", "phone", "email"} <= dropped
+    assert not dropped & set(read)
+    # Every column the cleaned zone keeps is read.
+    assert {c.name for c in contract.columns if c.cleaned_name} <= set(read)
+    export = next(root.rglob("patients.csv"))
+    parsed = parse(contract, export.read_bytes())
+    assert parsed.rows.column_names == [*read, "raw_line"]
+    names = {row["last_name"] for row in exported_patients(root)}
+    assert not names & {v for column in parsed.rows.columns for v in column.to_pylist()}

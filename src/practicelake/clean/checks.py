@@ -110,13 +110,26 @@ def violations(contract: Contract) -> list[tuple[exp.Expression, Violation]]:
     return checks
 
 
+@cache
+def read_columns(entity: str) -> tuple[str, ...]:
+    """The columns the transform reads: those the cleaned zone keeps and those a check looks
+    at. The others (names, contact details, free text without a check) are never converted
+    out of the CSV: they stay in raw, and out of the process's memory too."""
+    contract = BY_ENTITY[entity]
+    looked_at = {
+        column.name.removesuffix("__text") for check, _ in violations(contract) for column in check.find_all(exp.Column)
+    }
+    return tuple(c.name for c in contract.columns if c.cleaned_name is not None or c.name in looked_at)
+
+
 def _judged(contract: Contract) -> tuple[list[tuple[str, exp.Select]], list[Violation]]:
     """The steps from `incoming` (text columns, the practice the file was ingested for, its
     raw_file_sha256 and raw_line) to `judged`: each
     column trimmed (`<name>__text`) and parsed (`<name>`), and `violation`, the index of the
     first check the row fails (NULL when it passes)."""
-    texts = [render(TRIMMED, c=ident(c.name)).as_(c.name + "__text", quoted=True) for c in contract.columns]
-    parsed = [render(PARSE[c.kind], text=_text(c)).as_(c.name, quoted=True) for c in contract.columns]
+    read = [contract.column(name) for name in read_columns(contract.entity)]
+    texts = [render(TRIMMED, c=ident(c.name)).as_(c.name + "__text", quoted=True) for c in read]
+    parsed = [render(PARSE[c.kind], text=_text(c)).as_(c.name, quoted=True) for c in read]
     checks = violations(contract)
     case = exp.Case(ifs=[exp.If(this=cond, true=literal(i)) for i, (cond, _) in enumerate(checks)])
     steps = [

@@ -49,8 +49,18 @@ class TransformReport:
     ledger: Ledger | None = None
 
 
+# A column's Parquet dictionary is given up past 256 KiB (Iceberg's default: 2 MiB): an id
+# column then stops hashing sooner; codes and statuses stay far below either limit.
+CLEANED_PROPERTIES = {"write.parquet.dict-size-bytes": str(256 * 1024)}
+
+
 def ensure_tables(catalog: Catalog) -> dict[str, Table]:
-    tables = {f"cleaned.{c.entity}": ensure_table(catalog, f"cleaned.{c.entity}", cleaned_schema(c)) for c in CONTRACTS}
+    tables = {
+        f"cleaned.{c.entity}": ensure_table(
+            catalog, f"cleaned.{c.entity}", cleaned_schema(c), properties=CLEANED_PROPERTIES
+        )
+        for c in CONTRACTS
+    }
     for identifier, (schema, partitioned) in OPS_TABLES.items():
         tables[identifier] = ensure_table(catalog, identifier, schema, partitioned=partitioned)
     return tables

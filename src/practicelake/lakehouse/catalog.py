@@ -54,7 +54,14 @@ def iceberg_schema(schema: pa.Schema) -> Schema:
     return assign_fresh_schema_ids(Catalog._convert_schema_if_needed(schema))
 
 
-def ensure_table(catalog: Catalog, identifier: str, schema: pa.Schema, *, partitioned: bool = True) -> Table:
+def ensure_table(
+    catalog: Catalog,
+    identifier: str,
+    schema: pa.Schema,
+    *,
+    partitioned: bool = True,
+    properties: dict[str, str] | None = None,
+) -> Table:
     """The table, created in one commit (format v2, identity-partitioned by practice_id) if missing."""
     try:
         return catalog.load_table(identifier)
@@ -67,7 +74,9 @@ def ensure_table(catalog: Catalog, identifier: str, schema: pa.Schema, *, partit
         spec = PartitionSpec(
             PartitionField(source_id=source, field_id=1000, transform=IdentityTransform(), name="practice_id")
         )
-    return catalog.create_table_if_not_exists(identifier, schema=fresh, partition_spec=spec)
+    return catalog.create_table_if_not_exists(
+        identifier, schema=fresh, partition_spec=spec, properties=properties or {}
+    )
 
 
 def current_snapshot_id(table: Table) -> int | None:
