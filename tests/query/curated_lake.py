@@ -1,7 +1,8 @@
 """A small curated zone written straight through pyiceberg, for the read path's tests.
 
 Two practices with values that cannot be mistaken for each other: P001's visit counts are
-below 100, P002's are 900 and above, so a leak of P002 shows in any sum or listing."""
+below 100, P002's are 900 and above, so a leak of P002 shows in any sum or listing. Each write
+is then recorded as what readers see, as a completed curate records its tables."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pyarrow as pa
 from pyiceberg.catalog import Catalog
 
 from lakes import local_settings
+from practicelake.curate.snapshots import record_current
 from practicelake.lakehouse.catalog import ensure_table, open_catalog
 from practicelake.settings import Settings
 
@@ -69,9 +71,14 @@ PAYER_MIX_ROWS = [
 ]
 
 
-def write_table(catalog: Catalog, name: str, schema: pa.Schema, rows: list[dict[str, object]]) -> None:
+def write_table(
+    catalog: Catalog, name: str, schema: pa.Schema, rows: list[dict[str, object]], *, pin: bool = True
+) -> None:
+    """Append `rows`; with `pin`, every curated table as it now is becomes what readers see."""
     table = ensure_table(catalog, "curated." + name, schema)
     table.append(pa.Table.from_pylist(rows, schema=schema))
+    if pin:
+        record_current(catalog, "test-write")
 
 
 def curated_lake(root: Path) -> Settings:

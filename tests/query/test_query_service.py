@@ -6,13 +6,16 @@ from __future__ import annotations
 import time
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
 from curated_lake import VISITS, write_table
 from pyiceberg.catalog import Catalog
 
-from practicelake.lakehouse.catalog import ensure_table
+from lakes import local_settings
+from practicelake.curate.snapshots import Pin, record_current
+from practicelake.lakehouse.catalog import ensure_table, open_catalog
 from practicelake.query import Limits, QueryFailed, QueryRefused, QueryService, Scope
 from practicelake.query import service as service_module
 from practicelake.settings import Settings
@@ -115,9 +118,9 @@ def scans(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     scanned: list[str] = []
     scan = service_module._scan
 
-    def counting_scan(table: object, name: str, scope: Scope) -> pa.Table:
-        scanned.append(name)
-        return scan(table, name, scope)  # type: ignore[arg-type]
+    def counting_scan(table: object, pin: Pin, scope: Scope) -> pa.Table:
+        scanned.append(pin.name)
+        return scan(table, pin, scope)  # type: ignore[arg-type]
 
     monkeypatch.setattr(service_module, "_scan", counting_scan)
     return scanned
@@ -138,6 +141,30 @@ def test_a_new_snapshot_is_read_again(service: QueryService, catalog: Catalog) -
     assert service.run("select sum(visits) as n from visits", P001).to_pylist() == [{"n": 35}]
 
 
+def test_a_commit_no_curate_recorded_is_not_read(service: QueryService, catalog: Catalog) -> None:
+    row = {"practice_id": "P001", "month": date(2024, 3, 1), "visits": 5, "charges": None, "no_show_rate": None}
+    write_table(catalog, "visits", VISITS, [row], pin=False)
+    assert service.run("select sum(visits) as n from visits", P001).to_pylist() == [{"n": 30}]
+    write_table(catalog, "visits", VISITS, [row])
+    assert service.run("select sum(visits) as n from visits", P001).to_pylist() == [{"n": 40}]
+
+
+def test_a_table_no_curate_recorded_is_not_served(service: QueryService, catalog: Catalog) -> None:
+    write_table(catalog, "later", VISITS, [], pin=False)
+    assert service.relations() == ["payer_mix", "visits"]
+    with pytest.raises(QueryRefused, match="no such table: later"):
+        service.run("select * from later", Scope(None))
+
+
+def test_nothing_is_served_before_the_first_curate(tmp_path: Path) -> None:
+    catalog = open_catalog(local_settings(tmp_path))
+    write_table(catalog, "visits", VISITS, [], pin=False)
+    with QueryService(catalog) as service:
+        assert service.relations() == []
+        with pytest.raises(QueryRefused, match="no such table: visits"):
+            service.run("select * from visits", Scope(None))
+
+
 def test_only_the_tables_the_query_reads_are_loaded(service: QueryService, scans: list[str]) -> None:
     service.run("select count(*) from payer_mix", P001)
     assert scans == ["payer_mix"]
@@ -153,6 +180,7 @@ def test_the_guard_stands_in_front(service: QueryService) -> None:
 def test_a_table_without_practice_id_is_not_served(catalog: Catalog) -> None:
     schema = pa.schema([pa.field("code", pa.string())])
     ensure_table(catalog, "curated.codes", schema, partitioned=False).append(pa.table({"code": ["A"]}, schema=schema))
+    record_current(catalog, "test-write")
     with pytest.raises(QueryFailed, match="codes has no practice_id column"):
         QueryService(catalog).run("select * from codes", Scope(None))
 

@@ -1,22 +1,22 @@
 """Cleaned zone -> curated zone, for the practices whose cleaned rows changed since they were
 last curated (or all of them when a model changed).
 
-A practice's cleaned version is what ops.file_loads says was loaded for it; its curated
-version is recorded in ops.curate_state. Practices are curated in groups sized by their row
-counts, so memory follows the group, not the deployment; each table gets one commit per
-group, and a run that dies part-way is rolled back by the next (lakehouse.journal).
+Which practices are stale is curate.state's business. Practices are curated in groups sized
+by their row counts, so memory follows the group, not the deployment; a group that fails is
+curated one practice at a time, and a practice that fails alone keeps its old rows and is
+reported (curate.build). Each table gets one commit per group; readers see none of them until
+the run's last commit records every table's snapshot (curate.snapshots), and a run that dies
+part-way is rolled back by the next (lakehouse.journal).
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -25,27 +25,35 @@ from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.expressions import AlwaysTrue, BooleanExpression, In, Reference
 from pyiceberg.table import Table
 
-from practicelake.curate.engine import run_models
+from practicelake.curate.build import build_each
 from practicelake.curate.project import Model, ModelError, load_models, reference_tables
+from practicelake.curate.snapshots import SNAPSHOTS, pinned, record, snapshots_table, unchanged
+from practicelake.curate.state import (
+    CURATE_STATE,
+    STATE,
+    Versions,
+    cleaned_versions,
+    curated_versions,
+    groups,
+    models_version,
+    practice_versions,
+    state_rows,
+)
 from practicelake.lakehouse.catalog import current_snapshot_id, ensure_table, iceberg_schema
 from practicelake.lakehouse.journal import Journal
 from practicelake.lakehouse.lock import writer_lock
-from practicelake.lakehouse.schemas import LINEAGE, RUNS
+from practicelake.lakehouse.schemas import RUNS
 from practicelake.settings import Settings
 from practicelake.storage import ObjectStore
 
-GROUP_ROWS = 3_000_000  # cleaned rows curated at once
-STATE = "ops.curate_state"
-CURATE_STATE = pa.schema(
+REQUIRED_VALUE_UNITS = ("procedure_code", "work_rvu")
+PRACTICE_SETTINGS = pa.schema(
     [
         pa.field("practice_id", pa.string(), nullable=False),
-        pa.field("cleaned_version", pa.string(), nullable=False),
-        pa.field("models_version", pa.string(), nullable=False),
-        pa.field("run_id", pa.string(), nullable=False),
-        pa.field("curated_at", pa.timestamp("us"), nullable=False),
+        pa.field("time_zone", pa.string(), nullable=False),
+        pa.field("currency", pa.string(), nullable=False),
     ]
 )
-REQUIRED_VALUE_UNITS = ("procedure_code", "work_rvu")
 
 
 @dataclass
@@ -54,6 +62,7 @@ class CurateReport:
     practices: list[str] = field(default_factory=list)
     rows: dict[str, int] = field(default_factory=dict)  # by curated table
     rolled_back: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)  # practice -> why (model and error), not rebuilt
 
 
 def load_references(value_units_file: Path | None = None) -> dict[str, pa.Table]:
@@ -80,53 +89,14 @@ def load_references(value_units_file: Path | None = None) -> dict[str, pa.Table]
     return tables
 
 
-def models_version(models: tuple[Model, ...], references: Mapping[str, pa.Table]) -> str:
-    digest = hashlib.sha256()
-    for model in models:
-        digest.update(model.fingerprint.encode())
-    for name in sorted(references):
-        digest.update(name.encode())
-        for batch in references[name].to_batches():
-            digest.update(batch.serialize())
-    return digest.hexdigest()
-
-
-def cleaned_versions(catalog: Catalog) -> dict[str, tuple[str, int]]:
-    """Per practice: a version of its cleaned rows (changes with every load) and their count."""
-    try:
-        loads = catalog.load_table("ops.file_loads").scan(selected_fields=("practice_id", "run_id", "rows_accepted"))
-    except NoSuchTableError:
-        return {}
-    grouped = (
-        loads.to_arrow()
-        .group_by("practice_id")
-        .aggregate([("run_id", "max"), ("run_id", "count"), ("rows_accepted", "sum")])
-    )
-    versions = {}
-    for row in grouped.to_pylist():
-        versions[row["practice_id"]] = (
-            f"{row['run_id_count']}:{row['run_id_max']}",
-            int(row["rows_accepted_sum"] or 0),
-        )
-    return versions
-
-
-def curated_versions(table: Table) -> dict[str, tuple[str, str]]:
-    rows = table.scan().to_arrow().to_pylist()
-    return {r["practice_id"]: (r["cleaned_version"], r["models_version"]) for r in rows}
-
-
-def groups(practices: list[str], sizes: Mapping[str, int], limit: int = GROUP_ROWS) -> Iterator[list[str]]:
-    group: list[str] = []
-    rows = 0
-    for practice_id in sorted(practices):
-        if group and rows + sizes.get(practice_id, 0) > limit:
-            yield group
-            group, rows = [], 0
-        group.append(practice_id)
-        rows += sizes.get(practice_id, 0)
-    if group:
-        yield group
+def practice_settings(settings: Settings) -> pa.Table:
+    """reference.practice_settings: each configured practice's time zone and currency, as the
+    deployment's settings say (not as its export says)."""
+    rows = [
+        {"practice_id": practice_id, "time_zone": practice.time_zone, "currency": practice.currency}
+        for practice_id, practice in sorted(settings.practices.items())
+    ]
+    return pa.Table.from_pylist(rows, schema=PRACTICE_SETTINGS)
 
 
 def _curated_table(catalog: Catalog, model: Model) -> Table:
@@ -144,18 +114,6 @@ def _curated_table(catalog: Catalog, model: Model) -> Table:
     return ensure_table(catalog, identifier, schema)
 
 
-def _cleaned_inputs(catalog: Catalog, models: tuple[Model, ...], practices: list[str]) -> dict[str, pa.Table]:
-    lineage = {f.name for f in LINEAGE}
-    entities = sorted({t.removeprefix("cleaned.") for m in models for t in m.reads if t.startswith("cleaned.")})
-    chosen = In(Reference("practice_id"), practices)  # type: ignore[call-arg,arg-type]
-    inputs = {}
-    for entity in entities:
-        table = catalog.load_table("cleaned." + entity)
-        columns = tuple(name for name in table.schema().column_names if name not in lineage)
-        inputs["cleaned." + entity] = table.scan(row_filter=chosen, selected_fields=columns).to_arrow()
-    return inputs
-
-
 def replace(table: Table, rows: pa.Table, where: BooleanExpression, properties: dict[str, str]) -> None:
     """The rows matching `where` become `rows`, in one commit (none if there is nothing to do)."""
     with table.transaction() as transaction:
@@ -168,75 +126,86 @@ def replace(table: Table, rows: pa.Table, where: BooleanExpression, properties: 
 def curate(
     settings: Settings, catalog: Catalog, store: ObjectStore, *, on_step: Callable[[str], None] | None = None
 ) -> CurateReport:
-    with writer_lock(settings.state_dir):
+    with writer_lock(store, kind="curate", catalog=catalog):
         journal = Journal(store)
         report = CurateReport(run_id=None, rolled_back=journal.recover(catalog))
         models = load_models()
         references = load_references(settings.value_units_file)
+        configured = practice_settings(settings)
         version = models_version(models, references)
+        per_practice = practice_versions(version, configured)
         state = ensure_table(catalog, STATE, CURATE_STATE, partitioned=False)
         wanted = cleaned_versions(catalog)
         done = curated_versions(state)
-        stale = sorted(p for p, (v, _) in wanted.items() if done.get(p) != (v, version))
+        target = {p: (v, per_practice.get(p, version)) for p, (v, _) in wanted.items()}
+        stale = sorted(p for p in wanted if done.get(p) != target[p])
         if not stale:
+            _keep_pins(catalog, models)
             return report
         tables = {m.name: _curated_table(catalog, m) for m in models if m.contract.materialized == "table"}
         runs = ensure_table(catalog, "ops.runs", RUNS, partitioned=False)
         run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
         started_at = datetime.now(UTC).replace(tzinfo=None)
-        written = {f"curated.{name}": t for name, t in tables.items()} | {STATE: state, "ops.runs": runs}
+        written = {f"curated.{name}": t for name, t in tables.items()}
+        written |= {STATE: state, "ops.runs": runs, SNAPSHOTS: snapshots_table(catalog)}
         journal.start(run_id, {name: current_snapshot_id(t) for name, t in written.items()})
         properties = {"practicelake.run_id": run_id}
         sizes = {p: rows for p, (_, rows) in wanted.items()}
+        inputs = references | {"practice_settings": configured}
+        built: Versions = {}
         for group in groups(stale, sizes):
             if on_step:
                 on_step(", ".join(group))
-            inputs = _cleaned_inputs(catalog, models, group) | {"reference." + n: t for n, t in references.items()}
-            with duckdb.connect(config={"memory_limit": "2GB"}) as con:
-                results = run_models(con, models, inputs)
-            del inputs
-            chosen = In(Reference("practice_id"), group)  # type: ignore[call-arg,arg-type]
-            for name, rows in results.items():
-                replace(tables[name], rows, chosen, properties)
-                report.rows[name] = report.rows.get(name, 0) + rows.num_rows
+            for practices, results in build_each(catalog, models, group, inputs, report.failed):
+                chosen = In(Reference("practice_id"), practices)  # type: ignore[call-arg,arg-type]
+                for name, rows in results.items():
+                    if on_step:
+                        on_step(f"{', '.join(practices)}: {name}")
+                    replace(tables[name], rows, chosen, properties)
+                    report.rows[name] = report.rows.get(name, 0) + rows.num_rows
+                built |= {p: target[p] for p in practices}
         now = datetime.now(UTC).replace(tzinfo=None)
-        kept = {p: v for p, v in done.items() if p in wanted and p not in stale}
-        state_rows = [
-            {"practice_id": p, "cleaned_version": v[0], "models_version": v[1], "run_id": run_id, "curated_at": now}
-            for p, v in sorted(kept.items())
-        ] + [
-            {
-                "practice_id": p,
-                "cleaned_version": wanted[p][0],
-                "models_version": version,
-                "run_id": run_id,
-                "curated_at": now,
-            }
-            for p in stale
-        ]
-        replace(state, pa.Table.from_pylist(state_rows, schema=CURATE_STATE), AlwaysTrue(), properties)
-        runs.append(
-            pa.Table.from_pylist(
-                [
-                    {
-                        "run_id": run_id,
-                        "command": "curate",
-                        "started_at": started_at,
-                        "finished_at": datetime.now(UTC).replace(tzinfo=None),
-                        "status": "succeeded",
-                        "practices": stale,
-                        "input_files": [],
-                        "output_tables": sorted(f"curated.{name}" for name in tables),
-                        "rows_read": sum(sizes[p] for p in stale),
-                        "rows_cleaned": 0,
-                        "rows_quarantined": 0,
-                        "rows_duplicate": 0,
-                    }
-                ],
-                schema=RUNS,
-            ),
-            snapshot_properties=properties,
-        )
+        replace(state, state_rows(done, built, set(wanted), run_id, now), AlwaysTrue(), properties)
+        run_row = _run_row(run_id, started_at, stale, sorted(report.failed), tables, sizes)
+        runs.append(run_row, snapshot_properties=properties)
+        record(catalog, tables, run_id)  # the last commit: from here on readers see this run
         journal.finish(run_id)
-        report.run_id, report.practices = run_id, stale
+        report.run_id, report.practices = run_id, sorted(built)
         return report
+
+
+def _keep_pins(catalog: Catalog, models: tuple[Model, ...]) -> None:
+    """With nothing to rebuild the pins stay, unless the curated tables changed without a curate
+    (offboarding deletes rows) or were built before readers read pins: then they are recorded."""
+    tables = {}
+    for model in models:
+        if model.contract.materialized == "table" and catalog.table_exists("curated." + model.name):
+            tables[model.name] = catalog.load_table("curated." + model.name)
+    if tables and not unchanged(pinned(catalog), tables):
+        record(catalog, tables, f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(4)}")
+
+
+def _run_row(
+    run_id: str,
+    started_at: datetime,
+    practices: list[str],
+    failed: list[str],
+    tables: Mapping[str, Table],
+    sizes: Mapping[str, int],
+) -> pa.Table:
+    status = "failed_practices: " + ", ".join(failed) if failed else "succeeded"
+    row = {
+        "run_id": run_id,
+        "command": "curate",
+        "started_at": started_at,
+        "finished_at": datetime.now(UTC).replace(tzinfo=None),
+        "status": status,
+        "practices": practices,
+        "input_files": [],
+        "output_tables": sorted(f"curated.{name}" for name in tables),
+        "rows_read": sum(sizes[p] for p in practices),
+        "rows_cleaned": 0,
+        "rows_quarantined": 0,
+        "rows_duplicate": 0,
+    }
+    return pa.Table.from_pylist([row], schema=RUNS)

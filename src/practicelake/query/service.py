@@ -1,6 +1,11 @@
 """The one read path for people: `QueryService.run(sql, scope)`. The scope is applied here,
 when each curated table is loaded into the session (only the scope's practices' rows are
-read); the reader's SQL is checked by the guard and runs in a locked session."""
+read); the reader's SQL is checked by the guard and runs in a locked session.
+
+Every curated table is read as the last completed curate left it (curate.snapshots), never
+at its current snapshot: a query that reads several tables sees them all from one run, even
+while a curate commits them one by one, or after one died part-way. A table no completed
+curate recorded is not served."""
 
 from __future__ import annotations
 
@@ -19,8 +24,8 @@ from pyiceberg.expressions import AlwaysTrue, BooleanExpression, In, Reference
 from pyiceberg.table import Table
 from sqlglot import exp
 
+from practicelake.curate.snapshots import Pin, open_pinned, pinned
 from practicelake.errors import PracticelakeError
-from practicelake.lakehouse.catalog import current_snapshot_id
 from practicelake.query import benchmarks, guard, session
 from practicelake.query.errors import QueryFailed
 from practicelake.query.scope import Scope
@@ -30,6 +35,7 @@ ZONE = "curated"
 CACHE_BYTES = 512 * 1024 * 1024
 CHECKED_QUERIES = 512  # the guard's verdicts kept, by query text
 SESSIONS = 32  # locked sessions kept open
+TABLES = 64  # pinned tables' metadata kept, by metadata file
 
 # (table, snapshot id, the scope's practices): an entry holds one scope's rows only.
 CacheKey = tuple[str, int | None, frozenset[str] | None]
@@ -53,18 +59,18 @@ class Session:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-# (the scope's practices, (table, snapshot) of every table read): a session never serves
-# another scope, and a table's new snapshot makes a new session.
+# (the scope's practices, (table, pinned snapshot) of every table read): a session never
+# serves another scope, and a curate that completes makes new sessions.
 SessionKey = tuple[Scope, tuple[str, ...], tuple[tuple[str, int | None], ...]]
 BENCHMARKS = frozenset(benchmarks.BENCHMARKS)
 
 
 class QueryService:
     """Readers' SQL over the curated zone, each reader within their scope. One instance can be
-    shared by threads. It keeps each table's scoped rows per snapshot, the guard's verdict per
-    query text and a locked session per scope and tables read, so that a dashboard's repeated
-    queries cost their execution only. It looks at the catalog again after
-    `freshness_seconds`: a commit is served at most that much later."""
+    shared by threads. It keeps each table's scoped rows per pinned snapshot, the guard's verdict
+    per query text and a locked session per scope and tables read, so that a dashboard's
+    repeated queries cost their execution only. It reads the pins again after
+    `freshness_seconds`: a completed curate is served at most that much later."""
 
     def __init__(
         self,
@@ -80,8 +86,8 @@ class QueryService:
         self._cache: OrderedDict[CacheKey, pa.Table] = OrderedDict()
         self._checked: OrderedDict[tuple[str, frozenset[str]], Checked] = OrderedDict()
         self._sessions: OrderedDict[SessionKey, Session] = OrderedDict()
-        self._tables: dict[str, tuple[float, Table]] = {}
-        self._listed: tuple[float, list[str]] = (-1e18, [])
+        self._tables: OrderedDict[str, Table] = OrderedDict()  # by metadata file: never changes
+        self._pins: tuple[float, dict[str, Pin]] = (-1e18, {})
         self._lock = threading.Lock()
         weakref.finalize(self, _close_sessions, self._sessions, self._lock)
 
@@ -97,12 +103,9 @@ class QueryService:
         self.close()
 
     def relations(self) -> list[str]:
-        """The curated tables a query may read, by plain name (`visits`, not `curated.visits`)."""
-        seen_at, names = self._listed
-        if time.monotonic() - seen_at > self.freshness_seconds:
-            names = sorted(identifier[-1] for identifier in self.catalog.list_tables(ZONE))
-            self._listed = (time.monotonic(), names)
-        return names
+        """The curated tables a query may read, by plain name (`visits`, not `curated.visits`):
+        those the last completed curate recorded."""
+        return sorted(self._pinned())
 
     def run(self, sql: str, scope: Scope, parameters: Mapping[str, object] | None = None) -> pa.Table:
         """`sql` over the relations `scope` shows, as it shows them. `parameters` fill `$name`
@@ -113,10 +116,14 @@ class QueryService:
         sources = sorted(
             {*(n for n in read if n not in BENCHMARKS), *(benchmarks.sources() if BENCHMARKS & set(read) else ())}
         )
-        tables = {name: self._table(name) for name in sources}
-        snapshots = tuple((name, current_snapshot_id(table)) for name, table in tables.items())
+        pins = self._pinned()
+        missing = [name for name in sources if name not in pins]
+        if missing:
+            raise QueryFailed(f"{', '.join(missing)}: not curated yet (run `practicelake curate`)")
+        chosen = {name: pins[name] for name in sources}
+        snapshots = tuple((name, pin.snapshot_id) for name, pin in chosen.items())
         key: SessionKey = (scope, tuple(read), snapshots)
-        found = self._session(key, lambda: self._relations(read, scope, tables))
+        found = self._session(key, lambda: self._relations(read, scope, chosen))
         with found.lock:
             return session.execute(found.con, checked.sql, self.limits, _used(checked, parameters or {}))
 
@@ -135,7 +142,7 @@ class QueryService:
             names += [name for name in sorted(BENCHMARKS) if scope.view(name) is not None]
         return names
 
-    def _relations(self, read: list[str], scope: Scope, tables: Mapping[str, Table]) -> dict[str, pa.Table]:
+    def _relations(self, read: list[str], scope: Scope, pins: Mapping[str, Pin]) -> dict[str, pa.Table]:
         relations: dict[str, pa.Table] = {}
         for name in read:
             view = scope.view(name)
@@ -143,11 +150,11 @@ class QueryService:
             if name in BENCHMARKS:
                 everything = Scope.every_practice()
                 computed = benchmarks.compute(
-                    {n: self._rows(n, tables[n], everything) for n in sorted(benchmarks.sources())}, self.limits
+                    {n: self._rows(pins[n], everything) for n in sorted(benchmarks.sources())}, self.limits
                 )
                 rows = computed[name]
             else:
-                rows = self._rows(name, tables[name], Scope(view.practices))
+                rows = self._rows(pins[name], Scope(view.practices))
             relations[name] = rows.drop_columns([c for c in rows.column_names if c in view.hidden])
         return relations
 
@@ -168,12 +175,24 @@ class QueryService:
                 self._checked.popitem(last=False)
         return checked
 
-    def _table(self, name: str) -> Table:
-        seen = self._tables.get(name)
-        if seen is None or time.monotonic() - seen[0] > self.freshness_seconds:
-            seen = (time.monotonic(), self.catalog.load_table((ZONE, name)))
-            self._tables[name] = seen
-        return seen[1]
+    def _pinned(self) -> dict[str, Pin]:
+        seen_at, pins = self._pins
+        if time.monotonic() - seen_at > self.freshness_seconds:
+            pins = pinned(self.catalog)
+            self._pins = (time.monotonic(), pins)
+        return pins
+
+    def _table(self, pin: Pin) -> Table:
+        with self._lock:
+            if pin.metadata_location in self._tables:
+                self._tables.move_to_end(pin.metadata_location)
+                return self._tables[pin.metadata_location]
+        table = open_pinned(self.catalog, pin)
+        with self._lock:
+            self._tables[pin.metadata_location] = table
+            while len(self._tables) > TABLES:
+                self._tables.popitem(last=False)
+        return table
 
     def _session(self, key: SessionKey, relations: Callable[[], dict[str, pa.Table]]) -> Session:
         with self._lock:
@@ -189,14 +208,14 @@ class QueryService:
                     evicted.con.close()
         return made
 
-    def _rows(self, name: str, table: Table, scope: Scope) -> pa.Table:
-        """The table's rows of the scope's practices, at its current snapshot."""
-        key: CacheKey = (name, current_snapshot_id(table), scope.practices)
+    def _rows(self, pin: Pin, scope: Scope) -> pa.Table:
+        """The table's rows of the scope's practices, at its pinned snapshot."""
+        key: CacheKey = (pin.name, pin.snapshot_id, scope.practices)
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        rows = _scan(table, name, scope)
+        rows = _scan(self._table(pin), pin, scope)
         with self._lock:
             self._cache[key] = rows
             while len(self._cache) > 1 and sum(t.nbytes for t in self._cache.values()) > self.cache_bytes:
@@ -222,12 +241,13 @@ def _used(checked: Checked, parameters: Mapping[str, object]) -> dict[str, objec
     return {name: parameters[name] for name in names}
 
 
-def _scan(table: Table, name: str, scope: Scope) -> pa.Table:
+def _scan(table: Table, pin: Pin, scope: Scope) -> pa.Table:
+    name = pin.name
     if "practice_id" not in table.schema().column_names:
         raise QueryFailed(f"{name} has no practice_id column: it cannot be scoped, so it is not served")
-    if scope.practices is not None and not scope.practices:
+    if pin.snapshot_id is None or (scope.practices is not None and not scope.practices):
         return table.schema().as_arrow().empty_table()
-    rows = table.scan(row_filter=_practice_filter(scope)).to_arrow()
+    rows = table.scan(row_filter=_practice_filter(scope), snapshot_id=pin.snapshot_id).to_arrow()
     # The filter above is the scope; this only proves it held.
     if scope.practices is not None:
         inside = pc.is_in(rows["practice_id"], value_set=pa.array(sorted(scope.practices), pa.string()))

@@ -1,0 +1,91 @@
+"""Running the models for a group of practices, so that one practice's rows never block the
+others: a group that fails is run again one practice at a time, and a practice that fails on
+its own is set aside with a one-line reason (the model and the error, never a value)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+
+import duckdb
+import pyarrow as pa
+from pyiceberg.catalog import Catalog
+from pyiceberg.expressions import In, Reference
+
+from practicelake.curate.engine import run_models
+from practicelake.curate.project import Model, ModelError
+from practicelake.lakehouse.schemas import LINEAGE
+
+MEMORY_LIMIT = "2GB"
+# An error can quote the value it choked on: a zone name, an amount, a date.
+QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+NUMBER = re.compile(r"\b\d[\d.,:-]*")
+
+
+def reason(exc: Exception) -> str:
+    """One line naming the model and the error, with anything quoted or numeric taken out."""
+    text = str(exc).strip()
+    line = text.splitlines()[0] if text else type(exc).__name__
+    if not isinstance(exc, ModelError):
+        line = f"{type(exc).__name__}: {line}"
+    return NUMBER.sub("?", QUOTED.sub("?", line))[:300]
+
+
+def cleaned_inputs(catalog: Catalog, models: tuple[Model, ...], practices: list[str]) -> dict[str, pa.Table]:
+    lineage = {f.name for f in LINEAGE}
+    entities = sorted({t.removeprefix("cleaned.") for m in models for t in m.reads if t.startswith("cleaned.")})
+    chosen = In(Reference("practice_id"), practices)  # type: ignore[call-arg,arg-type]
+    inputs = {}
+    for entity in entities:
+        table = catalog.load_table("cleaned." + entity)
+        columns = tuple(name for name in table.schema().column_names if name not in lineage)
+        inputs["cleaned." + entity] = table.scan(row_filter=chosen, selected_fields=columns).to_arrow()
+    return inputs
+
+
+def build(
+    catalog: Catalog, models: tuple[Model, ...], practices: list[str], references: Mapping[str, pa.Table]
+) -> dict[str, pa.Table]:
+    """The curated rows of `practices`, by table. Reading the cleaned zone may fail like any
+    read; what the models make of the rows fails as the caller sees fit (see `build_each`)."""
+    inputs = cleaned_inputs(catalog, models, practices) | {"reference." + n: t for n, t in references.items()}
+    try:
+        with duckdb.connect(config={"memory_limit": MEMORY_LIMIT}) as con:
+            return run_models(con, models, inputs)
+    except Exception as exc:  # whatever the models choke on is this group's, not the run's
+        raise GroupFailed(exc) from exc
+
+
+class GroupFailed(Exception):
+    """The models failed over a group's rows: `cause` is why."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+def build_each(
+    catalog: Catalog,
+    models: tuple[Model, ...],
+    group: list[str],
+    references: Mapping[str, pa.Table],
+    failed: dict[str, str],
+) -> Iterator[tuple[list[str], dict[str, pa.Table]]]:
+    """(practices, their curated rows) for the group at once, or, if that fails, for each of
+    its practices alone; each practice that fails alone is put in `failed` with its reason."""
+    try:
+        rows = build(catalog, models, group, references)
+    except GroupFailed as exc:
+        if len(group) == 1:
+            failed[group[0]] = reason(exc.cause)
+            return
+    else:
+        yield group, rows
+        return
+    for practice_id in group:
+        try:
+            rows = build(catalog, models, [practice_id], references)
+        except GroupFailed as exc:
+            failed[practice_id] = reason(exc.cause)
+            continue
+        yield [practice_id], rows
