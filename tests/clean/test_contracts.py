@@ -142,13 +142,13 @@ def test_patient_identifiers_stay_in_raw(local: Settings, tmp_path: Path) -> Non
         PATIENT_HEADER,
         "P001,MRN00000001,Nomvula,Dlamini,1984-07-09,F,+27 82 555 0101,nd@example.org,3 Jacaranda Rd,Durban,4001,"
         "MBR555000111,PAY1,2019-05-01,Nomvula prefers mornings",
-        "P001,MRN00000002,Pieter,Botha,1931-01-01,M,,,,,0083,,PAY1,2019-05-01,",
+        "P001,MRN00000002,Pieter,Botha,1931-01-01,M,,,,,0083,,PAY1,2021-05-01,",
         "P001,MRN00000003,Sipho,Zulu,2030-01-01,M,,,,,4001,,PAY1,2019-05-01,",
     )
     lakehouse = load(local, path)
     patients = {r["postal_prefix"] + str(r["birth_year"]): r for r in rows(lakehouse, "cleaned.patient")}
     assert set(patients) == {"4001984", "008None"}
-    assert patients["008None"]["age_over_89"] is True  # born 1931: over 89, year withheld
+    assert patients["008None"]["age_over_89"] is True  # born 1931, 90 when registered: year withheld
     assert set(patients["4001984"]) == {
         "practice_id",
         "patient_key",
@@ -165,6 +165,25 @@ def test_patient_identifiers_stay_in_raw(local: Settings, tmp_path: Path) -> Non
     (quarantined,) = rows(lakehouse, "ops.quarantine")
     assert quarantined["rule"] == "born_before_registration"
     assert "Sipho" not in str(quarantined) and "MRN00000003" not in str(quarantined)
+
+
+def test_age_is_judged_on_the_date_of_the_record(local: Settings, tmp_path: Path) -> None:
+    """Over 89 is judged on the day the record describes, not on the day the transform runs:
+    the same export gives the same cleaned rows whenever it is loaded."""
+    path = export(
+        tmp_path,
+        "P001",
+        "2016-05",
+        "patients",
+        PATIENT_HEADER,
+        "P001,MRN00000001,,,1930-06-01,F,,,,,4001,,PAY1,2016-04-29,",  # 85 then, 96 today
+        "P001,MRN00000002,,,1925-06-01,M,,,,,4001,,PAY1,2016-04-29,",  # 90 then
+        "P001,MRN00000003,,,1936-01-01,M,,,,,4001,,PAY1,,",  # no date: judged on the day received
+    )
+    by_line = {r["raw_line"]: r for r in rows(load(local, path), "cleaned.patient")}
+    assert (by_line[2]["birth_year"], by_line[2]["age_over_89"]) == (1930, False)
+    assert (by_line[3]["birth_year"], by_line[3]["age_over_89"]) == (None, True)
+    assert (by_line[4]["birth_year"], by_line[4]["age_over_89"]) == (None, True)  # 90 in 2026
 
 
 def test_pseudonym_is_stable_across_batches_and_differs_across_practices(local: Settings, tmp_path: Path) -> None:

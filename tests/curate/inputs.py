@@ -16,7 +16,7 @@ import pyarrow as pa
 from practicelake.contracts import BY_ENTITY
 from practicelake.curate.engine import run_models
 from practicelake.curate.project import load_models
-from practicelake.curate.runner import load_references
+from practicelake.curate.runner import PRACTICE_SETTINGS, load_references
 from practicelake.lakehouse.schemas import cleaned_schema
 
 PRACTICE = {"practice_id": "P001", "name": "Test Practice", "time_zone": "UTC", "currency": "USD", "country": "US"}
@@ -38,6 +38,12 @@ def run(**rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     inputs = {"cleaned." + entity: cleaned(entity, rows.get(entity, [])) for entity in BY_ENTITY}
     references = load_references()
     inputs |= {"reference." + name: table for name, table in references.items()}
+    # The settings' zone and currency of each practice: those of its practice row, unless given.
+    configured = rows.pop("practice_settings", None) or [
+        {"practice_id": p["practice_id"], "time_zone": p["time_zone"], "currency": p["currency"]}
+        for p in rows["practice"]
+    ]
+    inputs["reference.practice_settings"] = pa.Table.from_pylist(configured, schema=PRACTICE_SETTINGS)
     with duckdb.connect() as con:
         results = run_models(con, load_models(), inputs)
     out = {}

@@ -8,7 +8,7 @@ from functools import cache
 
 from sqlglot import exp
 
-from practicelake.clean.sql import ident, literal, parameters, render, sql
+from practicelake.clean.sql import ident, literal, render, sql
 from practicelake.contracts import BY_ENTITY, Column, Contract, Kind, Pii, reference_codes
 
 PARSE: dict[Kind, str] = {
@@ -20,13 +20,32 @@ PARSE: dict[Kind, str] = {
     "then try_cast(__text__ as decimal(18, 2)) end",
     Kind.NUMBER: "try_cast(__text__ as decimal(9, 4))",
     Kind.DATE: "try_cast(__text__ as date)",
-    Kind.TIMESTAMP: "try_cast(__text__ as timestamp)",
+    # Wall time in the practice's zone; a value with an offset (`Z`, `+02:00`, ` UTC`) is the
+    # instant it names, here as the practice's wall time, so that the rules compare like with like.
+    Kind.TIMESTAMP: "case when regexp_matches(__text__, '" + "__OFFSET__" + "') "
+    "then timezone(expected_time_zone, try_cast(__text__ as timestamptz)) else try_cast(__text__ as timestamp) end",
     Kind.TIME: "try_cast(__text__ as time)",
     Kind.BOOLEAN: "case when lower(__text__) in ('true', 't', 'yes', 'y', '1') then true "
     "when lower(__text__) in ('false', 'f', 'no', 'n', '0') then false end",
 }
 
 DATED = (Kind.DATE, Kind.TIMESTAMP)
+
+# A time followed by a UTC offset or a UTC designator: `10:00Z`, `10:00:00+02:00`, `10:00-0500`, `10:00 UTC`.
+OFFSET = r":[0-9]{2}(\.[0-9]+)?\s*([zZ]|[+-][0-9]{2}(:?[0-9]{2})?|(?i:utc|gmt))$"
+PARSE[Kind.TIMESTAMP] = PARSE[Kind.TIMESTAMP].replace("__OFFSET__", OFFSET)
+# A date alone (`2024-03-05`): every timestamp with a time is longer.
+DATE_ONLY = "__value__ is not null and strlen(__text__) <= 10"
+# The columns each file brings besides its text: the practice it was ingested for, that
+# practice's settings, the day it was received, and its lineage.
+FILE_COLUMNS = (
+    "expected_practice_id",
+    "expected_time_zone",
+    "expected_currency",
+    "received_on",
+    "raw_file_sha256",
+    "raw_line",
+)
 
 # nullif(trim(x), '') for every value, but trimming only the few that need it (2x faster).
 TRIMMED = (
@@ -48,6 +67,10 @@ def _text(column: Column) -> exp.Column:
     return ident(column.name + "__text")
 
 
+def _number(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,g}"
+
+
 def _column_checks(contract: Contract, column: Column) -> list[tuple[exp.Expression, Violation]]:
     text, value = _text(column), ident(column.name)
     checks: list[tuple[exp.Expression, Violation]] = []
@@ -57,11 +80,22 @@ def _column_checks(contract: Contract, column: Column) -> list[tuple[exp.Express
 
     if column.required:
         add("__text__ is null", "required", "a required value is empty")
+    # Text the cleaned zone keeps is bounded. (Text it does not keep is never read out of raw.)
+    if (limit := column.length_limit) is not None and column.cleaned_name is not None:
+        # strlen (bytes) first: it is free, and no text is longer in characters than in bytes.
+        add(
+            "strlen(__text__) > __n__ and length(__text__) > __n__",
+            "too_long",
+            f"longer than {limit} characters",
+            n=literal(limit),
+        )
     if column.kind not in (Kind.STRING, Kind.CODE_LIST):
         add("__text__ is not null and __value__ is null", "type", f"not a valid {column.kind.value}")
     if column.kind in DATED:
         add("year(__value__) not between 1900 and 2100", "implausible_date", "a date outside 1900-2100")
-    if column.allowed is not None:
+    if column.needs_time:
+        add(DATE_ONLY, "time_required", "a date without the time of day")
+    if column.allowed is not None and column.unlisted is None:
         allowed = exp.Array(expressions=[literal(k) for k in column.allowed])
         add(
             "not list_contains(__allowed__, lower(__text__))", "allowed_values", "not an allowed value", allowed=allowed
@@ -88,8 +122,11 @@ def _column_checks(contract: Contract, column: Column) -> list[tuple[exp.Express
             f"not a known {column.reference} code",
             codes=codes,
         )
-    if column.minimum is not None:
-        add("__value__ < __m__", "minimum", f"below the minimum of {column.minimum:g}", m=literal(column.minimum))
+    low, high = column.bounds
+    if low is not None:
+        add("__value__ < __m__", "minimum", f"below the minimum of {_number(low)}", m=literal(low))
+    if high is not None:
+        add("__value__ > __m__", "maximum", f"above the maximum of {_number(high)}", m=literal(high))
     return checks
 
 
@@ -130,16 +167,13 @@ def _judged(contract: Contract) -> tuple[list[tuple[str, exp.Select]], list[Viol
     read = [contract.column(name) for name in read_columns(contract.entity)]
     texts = [render(TRIMMED, c=ident(c.name)).as_(c.name + "__text", quoted=True) for c in read]
     parsed = [render(PARSE[c.kind], text=_text(c)).as_(c.name, quoted=True) for c in read]
+    known = [_time_known(c).as_(c.time_known, quoted=True) for c in read if c.time_known]
     checks = violations(contract)
     case = exp.Case(ifs=[exp.If(this=cond, true=literal(i)) for i, (cond, _) in enumerate(checks)])
     steps = [
-        (
-            "text_rows",
-            exp.select(ident("expected_practice_id"), ident("raw_file_sha256"), ident("raw_line"), *texts).from_(
-                "incoming"
-            ),
-        ),
-        ("typed_rows", exp.select("*", *parsed).from_("text_rows")),
+        ("text_rows", exp.select(*(ident(c) for c in FILE_COLUMNS), *texts).from_("incoming")),
+        ("parsed_rows", exp.select("*", *parsed).from_("text_rows")),
+        ("typed_rows", exp.select("*", *known).from_("parsed_rows")),
         ("judged", exp.select("*", case.as_("violation")).from_("typed_rows")),
     ]
     return steps, [v for _, v in checks]
@@ -148,9 +182,17 @@ def _judged(contract: Contract) -> tuple[list[tuple[str, exp.Select]], list[Viol
 def _normalised(column: Column) -> exp.Expression:
     text, value = _text(column), ident(column.name)
     if column.allowed is not None:
-        return exp.Case(
+        mapped = exp.Case(
             this=render("lower(__text__)", text=text),
             ifs=[exp.If(this=literal(k), true=literal(v)) for k, v in column.allowed.items()],
+        )
+        if column.unlisted is None:
+            return mapped
+        return render(
+            "case when __text__ is null then null else coalesce(__mapped__, __other__) end",
+            text=text,
+            mapped=mapped,
+            other=literal(column.unlisted),
         )
     if column.pii is Pii.POSTAL_CODE:
         return render("left(upper(replace(__text__, ' ', '')), 3)", text=text)
@@ -163,6 +205,38 @@ def _normalised(column: Column) -> exp.Expression:
     return value
 
 
+def instant_name(column: Column) -> str:
+    """The working column holding the UTC instant of a value given with an offset (else NULL)."""
+    return column.name + "__instant"
+
+
+def date_only_name(column: Column) -> str:
+    """The working column saying that a value is a date without a time."""
+    return column.name + "__date_only"
+
+
+def _instant_columns(column: Column) -> list[exp.Expr]:
+    """What the conversion to UTC needs besides the wall time (working columns, dropped once
+    converted), and the cleaned column saying whether the export gave a time."""
+    text, value = _text(column), ident(column.name)
+    instant = render(
+        "case when regexp_matches(__text__, __offset__) then timezone('UTC', try_cast(__text__ as timestamptz)) end",
+        text=text,
+        offset=literal(OFFSET),
+    )
+    date_only = render(DATE_ONLY, text=text, value=value)
+    columns = [instant.as_(instant_name(column), quoted=True), date_only.as_(date_only_name(column), quoted=True)]
+    if column.time_known:
+        columns.append(ident(column.time_known).as_(column.time_known, quoted=True))
+    return columns
+
+
+def _time_known(column: Column) -> exp.Expression:
+    """TRUE when the export gave the value's time of day, FALSE for a date alone."""
+    date_only = render(DATE_ONLY, text=_text(column), value=ident(column.name))
+    return render("case when __value__ is not null then not (__d__) end", value=ident(column.name), d=date_only)
+
+
 def clean_query(contract: Contract) -> tuple[str, list[Violation]]:
     """One pass over `incoming`: every row in cleaned-zone columns (normalised, identifiers
     dropped, patient ids not yet pseudonymised), with its lineage and `violation`."""
@@ -173,12 +247,19 @@ def clean_query(contract: Contract) -> tuple[str, list[Violation]]:
         if name is None:
             continue
         if column.pii is Pii.BIRTH_DATE:
-            age = render("date_sub('year', __value__, $reference_date::date)", value=ident(column.name))
+            # HIPAA Safe Harbor: no birth year of a person over 89, judged on the date the
+            # record describes (the day it was received when it names none), so that the same
+            # export always gives the same cleaned rows.
+            as_of = ident(contract.as_of) if contract.as_of else ident("received_on")
+            on = render("coalesce(__as_of__, received_on)", as_of=as_of)
+            age = render("date_sub('year', __value__, __on__)", value=ident(column.name), on=on)
             birth_year = render("case when __age__ > 89 then null else year(__v__) end", age=age, v=ident(column.name))
             columns.append(birth_year.as_(name, quoted=True))
             columns.append(render("__age__ > 89", age=age).as_("age_over_89", quoted=True))
         else:
             columns.append(_normalised(column).as_(name, quoted=True))
+        if column.kind is Kind.TIMESTAMP:
+            columns += _instant_columns(column)
     lineage = [ident("expected_practice_id"), ident("raw_file_sha256"), ident("raw_line"), ident("violation")]
     query = exp.select(*columns, *lineage).from_("judged")
     for name, step in steps:
@@ -191,11 +272,22 @@ class CompiledContract:
     """A contract's query, built once per process."""
 
     sql: str
-    parameters: frozenset[str]
     violations: list[Violation]
+    # violations[gap_violation + i]: the i-th timestamp column's wall time does not exist in
+    # the practice's zone (found when converting to UTC, after the query).
+    gap_violation: int
+
+
+def gap_violations(contract: Contract) -> list[Violation]:
+    return [
+        Violation("nonexistent_local_time", c.name, "a wall time that a daylight-saving change skips")
+        for c in contract.columns
+        if c.kind is Kind.TIMESTAMP
+    ]
 
 
 @cache
 def compiled(entity: str) -> CompiledContract:
-    query, found = clean_query(BY_ENTITY[entity])
-    return CompiledContract(query, parameters(query), found)
+    contract = BY_ENTITY[entity]
+    query, found = clean_query(contract)
+    return CompiledContract(query, found + gap_violations(contract), len(found))

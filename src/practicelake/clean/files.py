@@ -18,7 +18,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from practicelake.clean.checks import Violation, compiled
+from practicelake.clean.checks import Violation, compiled, date_only_name, instant_name
 from practicelake.clean.parse import ParsedFile
 from practicelake.clean.pseudonym import Pseudonyms
 from practicelake.contracts import Contract, Kind, Pii
@@ -32,14 +32,15 @@ PARALLEL_PARTS = max(2, min(8, os.cpu_count() or 2))
 class RawFile:
     practice_id: str
     sha256: str
+    received_on: date  # ages in a record without a date of its own are judged on this day
     parsed: ParsedFile
 
 
 @dataclass(frozen=True)
 class RunContext:
     run_id: str
-    reference_date: date  # ages are computed on this date
-    time_zone: Callable[[str], str]  # of a practice
+    time_zone: Callable[[str], str]  # of a practice, from the settings
+    currency: Callable[[str], str]  # of a practice, from the settings
     pseudonyms: Pseudonyms
 
 
@@ -52,28 +53,55 @@ class CleanedChunk:
     rows_quarantined: Counter[tuple[str, str]]
 
 
-def to_utc(rows: pa.Table, contract: Contract, context: RunContext) -> pa.Table:
-    """Practice-local wall times -> naive UTC. A wall time that a daylight-saving change makes
-    ambiguous or skips is read as the earliest instant it can mean."""
-    columns = [c.name for c in contract.columns if c.kind is Kind.TIMESTAMP]
-    if not columns or rows.num_rows == 0:
-        return rows
+def _zone_masks(rows: pa.Table, context: RunContext) -> dict[str, pa.ChunkedArray]:
+    """The rows of each time zone among the chunk's practices."""
     by_zone: dict[str, list[str]] = {}
     for practice_id in pc.unique(rows["practice_id"]).to_pylist():
         by_zone.setdefault(context.time_zone(practice_id), []).append(practice_id)
-    zones = sorted(by_zone)
-    # Rows of the first zone need no mask: every other zone overwrites its own rows.
-    masks = {zone: pc.is_in(rows["practice_id"], pa.array(by_zone[zone], pa.string())) for zone in zones[1:]}
-    for name in columns:
-        index = rows.schema.get_field_index(name)
-        local = rows.column(index)
-        utc = None
-        for zone in zones:
-            converted = pc.assume_timezone(local, timezone=zone, ambiguous="earliest", nonexistent="earliest")
-            converted = converted.cast(pa.int64()).cast(pa.timestamp("us"))
-            utc = converted if utc is None else pc.if_else(masks[zone], converted, utc)
-        rows = rows.set_column(index, name, utc)
-    return rows
+    return {zone: pc.is_in(rows["practice_id"], pa.array(ids, pa.string())) for zone, ids in sorted(by_zone.items())}
+
+
+def _as_utc(local: pa.ChunkedArray, zone: str) -> tuple[pa.ChunkedArray, pa.ChunkedArray | None]:
+    """Wall times in `zone` as naive UTC, and where they fall in a daylight-saving gap (None: nowhere).
+    A wall time made ambiguous by a change back is read as the earlier instant it can mean."""
+    try:
+        converted = pc.assume_timezone(local, timezone=zone, ambiguous="earliest", nonexistent="raise")
+        skipped = None
+    except pa.ArrowInvalid:  # rare: a wall time the clocks skip
+        earliest = pc.assume_timezone(local, timezone=zone, ambiguous="earliest", nonexistent="earliest")
+        converted = pc.assume_timezone(local, timezone=zone, ambiguous="earliest", nonexistent="latest")
+        skipped = pc.fill_null(pc.not_equal(earliest, converted), False)
+    return converted.cast(pa.int64()).cast(pa.timestamp("us")), skipped
+
+
+def to_utc(rows: pa.Table, contract: Contract, context: RunContext) -> tuple[pa.Table, pa.ChunkedArray | None]:
+    """Practice wall times -> naive UTC; a value given with an offset is already its instant.
+    Returns the rows and, per row, the index among the contract's timestamp columns of the
+    first one whose wall time does not exist in the practice's zone (None: no such row). A date
+    alone at a skipped midnight is the first instant of that day."""
+    columns = [c for c in contract.columns if c.kind is Kind.TIMESTAMP]
+    working = [name for c in columns for name in (instant_name(c), date_only_name(c))]
+    if not columns or rows.num_rows == 0:
+        return rows.drop_columns(working), None
+    masks = _zone_masks(rows, context)
+    gaps: pa.ChunkedArray | None = None
+    for position, column in enumerate(columns):
+        index = rows.schema.get_field_index(column.name)
+        utc = skipped_any = None
+        for zone, mask in masks.items():
+            converted, skipped = _as_utc(rows.column(index), zone)
+            utc = converted if utc is None else pc.if_else(mask, converted, utc)
+            if skipped is not None:
+                skipped = pc.and_(skipped, mask)
+                skipped_any = skipped if skipped_any is None else pc.or_(skipped_any, skipped)
+        instant = rows[instant_name(column)]
+        rows = rows.set_column(index, column.name, pc.if_else(pc.is_valid(instant), instant, utc))
+        if skipped_any is not None:
+            given_time = pc.and_(pc.is_null(instant), pc.invert(rows[date_only_name(column)]))
+            bad = pc.fill_null(pc.and_(skipped_any, given_time), False)
+            here = pc.if_else(bad, pa.scalar(position, pa.int64()), pa.scalar(None, pa.int64()))
+            gaps = here if gaps is None else pc.coalesce(gaps, here)
+    return rows.drop_columns(working), gaps
 
 
 def pseudonymise(rows: pa.Table, contract: Contract, context: RunContext) -> pa.Table:
@@ -112,28 +140,55 @@ def _quarantine_rows(
     )
 
 
+def _with_file_columns(raw: RawFile, context: RunContext) -> pa.Table:
+    """The file's text rows with what the checks know of the file (see checks.FILE_COLUMNS)."""
+    rows = raw.parsed.rows
+    n = rows.num_rows
+    constants = {
+        "raw_file_sha256": pa.scalar(raw.sha256),
+        "expected_practice_id": pa.scalar(raw.practice_id),
+        "expected_time_zone": pa.scalar(context.time_zone(raw.practice_id)),
+        "expected_currency": pa.scalar(context.currency(raw.practice_id)),
+        "received_on": pa.scalar(raw.received_on, pa.date32()),
+    }
+    for name, value in constants.items():
+        rows = rows.append_column(name, pa.repeat(value, n))
+    return rows
+
+
+def _reject_gaps(
+    accepted: pa.Table, rejected: pa.Table, gaps: pa.ChunkedArray, first_violation: int
+) -> tuple[pa.Table, pa.Table]:
+    """Rows with a wall time the clocks skip move from accepted to rejected (never clamped:
+    two distinct source times must not become one)."""
+    bad = pc.is_valid(gaps)
+    if not pc.any(bad).as_py():
+        return accepted, rejected
+    violation = pc.add(gaps.filter(bad), pa.scalar(first_violation, pa.int64()))
+    moved = pa.table(
+        {
+            "expected_practice_id": accepted["practice_id"].filter(bad),
+            "raw_file_sha256": accepted["raw_file_sha256"].filter(bad),
+            "raw_line": accepted["raw_line"].filter(bad),
+            "violation": violation.cast(rejected.schema.field("violation").type),
+        }
+    )
+    return accepted.filter(pc.invert(bad)), pa.concat_tables([rejected, moved.cast(rejected.schema)])
+
+
 def clean_chunk(
     con: duckdb.DuckDBPyConnection, contract: Contract, files: list[RawFile], context: RunContext
 ) -> CleanedChunk:
     """Check and normalise the rows of several parsed files of one entity at once."""
     query = compiled(contract.entity)
-    incoming = pa.concat_tables(
-        [
-            f.parsed.rows.append_column(
-                "raw_file_sha256", pa.repeat(pa.scalar(f.sha256), f.parsed.rows.num_rows)
-            ).append_column("expected_practice_id", pa.repeat(pa.scalar(f.practice_id), f.parsed.rows.num_rows))
-            for f in files
-        ]
-    )
-    values = {"reference_date": context.reference_date}
-    parameters = {k: v for k, v in values.items() if k in query.parameters}
+    incoming = pa.concat_tables([_with_file_columns(f, context) for f in files])
 
     def judge(part: pa.Table) -> tuple[pa.Table, pa.Table]:
         # One cursor per part: DuckDB scans a registered Arrow table on one thread, so the
         # parts run side by side, one per core, and so do their pseudonyms and time zones.
         cursor = con.cursor()
         cursor.register("incoming", part)
-        judged = cursor.execute(query.sql, parameters).to_arrow_table()
+        judged = cursor.execute(query.sql).to_arrow_table()
         cursor.close()
         rejected_mask = pc.is_valid(judged["violation"])
         rejected = judged.select(["expected_practice_id", "raw_file_sha256", "raw_line", "violation"])
@@ -142,7 +197,9 @@ def clean_chunk(
         if rejected.num_rows:
             accepted = accepted.filter(pc.invert(rejected_mask))
         del judged
-        accepted = to_utc(pseudonymise(accepted, contract, context), contract, context)
+        accepted, gaps = to_utc(pseudonymise(accepted, contract, context), contract, context)
+        if gaps is not None:
+            accepted, rejected = _reject_gaps(accepted, rejected, gaps, query.gap_violation)
         return accepted, rejected
 
     size = -(-incoming.num_rows // PARALLEL_PARTS)
@@ -165,7 +222,7 @@ def clean_chunk(
         practices += [f.practice_id] * len(bad)
         shas += [f.sha256] * len(bad)
         lines += [row.line for row in bad]
-        found += [Violation("field_count", None, row.detail) for row in bad]
+        found += [Violation(row.rule, None, row.detail) for row in bad]
     return CleanedChunk(
         accepted=accepted,
         quarantined=_quarantine_rows(contract.entity, context.run_id, practices, shas, lines, found),

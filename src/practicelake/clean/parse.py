@@ -1,8 +1,16 @@
-"""Raw bytes -> an all-text Arrow table with the line each row came from."""
+"""Raw bytes -> an all-text Arrow table with the line each row came from.
+
+The rows read are counted from the bytes themselves (physical records: one a line), apart
+from the parser that loads them, so that a parser that merges records cannot make rows
+disappear. A quoted field that does not close on its own line would swallow the records
+after it into one value; such a line is quarantined alone and the lines after it are read
+as the records they are.
+"""
 
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,11 +22,22 @@ from practicelake.contracts import Contract
 from practicelake.errors import MalformedFileError
 from practicelake.ingest.validate import BOM, check_header, header_of
 
+FIELD_COUNT = "field_count"
+UNCLOSED_QUOTE = "unclosed_quote"
+
+# A line whose quotes all close on it: each field is empty, unquoted (it may hold a quote
+# after its first character, read as is), or quoted from its first to its last character.
+_FIELD = rb'(?:"(?:[^"]|"")*"|[^",][^,]*|)'
+BALANCED = re.compile(_FIELD + rb"(?:," + _FIELD + rb")*")
+# Where a line ends with an empty line after it (LF, CRLF or CR line ends).
+BLANK_LINE = (b"\n\n", b"\r\r", b"\n\r")
+
 
 @dataclass(frozen=True)
 class BadRow:
     line: int
     detail: str
+    rule: str = FIELD_COUNT
 
 
 @dataclass(frozen=True)
@@ -28,6 +47,7 @@ class ParsedFile:
 
     @property
     def rows_read(self) -> int:
+        """Physical records: every non-blank line after the header."""
         return int(self.rows.num_rows) + len(self.bad_rows)
 
 
@@ -51,25 +71,77 @@ def _read(data: bytes, names: list[str], read: list[str], threads: bool, bad_row
     )
 
 
+def _header_line(data: bytes) -> bytes:
+    ends = [i for i in (data.find(b"\n"), data.find(b"\r")) if i >= 0]
+    return data[: min(ends)] if ends else data
+
+
+def physical_records(data: bytes) -> int | None:
+    """The lines after the header, counted from the bytes; None when the file has blank lines
+    (then only a line-by-line read can say which lines hold records)."""
+    if any(pattern in data for pattern in BLANK_LINE):
+        return None
+    ends = data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+    lines = ends + (0 if data.endswith((b"\n", b"\r")) else 1)
+    return lines - 1
+
+
+def _lines(data: bytes) -> tuple[list[BadRow], bytes, np.ndarray]:
+    """Line by line: the lines whose quotes do not close (as bad rows), the other record lines
+    as one CSV body (header first), and the line number of each record in that body."""
+    unclosed: list[BadRow] = []
+    kept: list[bytes] = []
+    numbers: list[int] = []
+    lines = data.splitlines()
+    for number, line in enumerate(lines[1:], start=2):
+        if not line:
+            continue
+        if BALANCED.fullmatch(line) is None:
+            detail = "a quoted field does not close on its line: it would swallow the records after it"
+            unclosed.append(BadRow(line=number, detail=detail, rule=UNCLOSED_QUOTE))
+        else:
+            kept.append(line)
+            numbers.append(number)
+    body = b"\n".join([lines[0], *kept]) + b"\n"
+    return unclosed, body, np.array(numbers, dtype=np.int64)
+
+
 def parse(contract: Contract, data: bytes) -> ParsedFile:
-    """Every well-formed row as text, in contract column order; rows with the wrong number of
-    fields are returned apart with their line. Lines count records, the header being line 1.
-    Only the columns the transform reads are converted (see checks.read_columns)."""
+    """Every well-formed row as text, in contract column order; the others are returned apart
+    with their line and what is wrong. Lines are physical lines of the file, the header being
+    line 1. Only the columns the transform reads are converted (see checks.read_columns)."""
     data = data.removeprefix(BOM)
-    header = header_of(data[: 1 << 16].decode("utf-8", errors="replace"))
+    header = header_of(_header_line(data).decode("utf-8", errors="replace"))
     check_header(contract, header)
     read = list(read_columns(contract.entity))
+    expected = physical_records(data)
     bad_rows: list[BadRow] = []
-    try:
-        table = _read(data, header, read, True, bad_rows)
+    table = None
+    if expected is not None:
+        try:
+            table = _read(data, header, read, True, bad_rows)
+        except (pa.ArrowInvalid, UnicodeDecodeError):
+            table = None
+    if table is not None and table.num_rows + len(bad_rows) == expected:
         if bad_rows:  # only a single-threaded read numbers the bad rows
             bad_rows = []
             table = _read(data, header, read, False, bad_rows)
-    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        raise MalformedFileError(f"cannot parse as CSV: {exc}") from None
-    total = table.num_rows + len(bad_rows)
-    lines = np.arange(2, total + 2, dtype=np.int64)
-    if bad_rows:
-        lines = lines[~np.isin(lines, [b.line for b in bad_rows])]
+        lines = np.arange(2, expected + 2, dtype=np.int64)
+        if bad_rows:
+            lines = lines[~np.isin(lines, [b.line for b in bad_rows])]
+    else:
+        # A record runs across lines, or the file has blank lines: read it line by line.
+        unclosed, body, numbers = _lines(data)
+        bad_rows = []
+        try:
+            table = _read(body, header, read, False, bad_rows)
+        except (pa.ArrowInvalid, UnicodeDecodeError):  # its message would quote the file
+            raise MalformedFileError("cannot parse as CSV, even line by line") from None
+        if table.num_rows + len(bad_rows) != len(numbers):
+            raise MalformedFileError("the records of the file cannot be told apart line by line")
+        bad_rows = [BadRow(int(numbers[b.line - 2]), b.detail, b.rule) for b in bad_rows] + unclosed
+        lines = numbers
+        if bad_rows:
+            lines = numbers[~np.isin(numbers, [b.line for b in bad_rows])]
     table = table.select(read).append_column("raw_line", pa.array(lines))
     return ParsedFile(rows=table, bad_rows=bad_rows)

@@ -13,7 +13,7 @@ import secrets
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from itertools import groupby
 
 import duckdb
@@ -104,7 +104,7 @@ def transform(
         written = {name: table for name, table in tables.items() if name != "ops.raw_files"}
         journal.start(run_id, {name: current_snapshot_id(table) for name, table in written.items()})
         ledger = Ledger(run_id=run_id, started_at=datetime.now(UTC).replace(tzinfo=None))
-        context = _context(settings, run_id, ledger.started_at.date())
+        context = _context(settings, run_id)
         with connect(settings) as con:
             for contract in CONTRACTS:
                 files = _of_dataset(work, contract.dataset)
@@ -121,11 +121,11 @@ def transform(
         return report
 
 
-def _context(settings: Settings, run_id: str, reference_date: date) -> RunContext:
+def _context(settings: Settings, run_id: str) -> RunContext:
     return RunContext(
         run_id=run_id,
-        reference_date=reference_date,
         time_zone=lambda practice_id: settings.practice(practice_id).time_zone,
+        currency=lambda practice_id: settings.practice(practice_id).currency,
         pseudonyms=Pseudonyms(open_keys(settings).pseudonym_secret),
     )
 
@@ -153,7 +153,9 @@ def _chunks(
             except PracticelakeError as exc:
                 ledger.file_failed(practice_id, contract.dataset, sha, str(exc))
                 continue
-            chunk.append(RawFile(practice_id, sha, parsed))
+            received = entry["received_at"]
+            assert isinstance(received, datetime)
+            chunk.append(RawFile(practice_id, sha, received.date(), parsed))
             rows += parsed.rows_read
             if rows >= 2 * CHUNK_ROWS:
                 yield chunk

@@ -19,7 +19,7 @@ CHARGE = Contract(
         Column("provider_id", Kind.STRING, "The rendering provider.", required=True),
         Column("procedure_code", Kind.STRING, "CPT/HCPCS or tariff code.", required=True, pattern=PROCEDURE_CODE),
         Column("modifier", Kind.STRING, "Procedure modifier.", pattern="[0-9A-Z]{2}"),
-        Column("units", Kind.INTEGER, "Units billed.", required=True, minimum=1),
+        Column("units", Kind.INTEGER, "Units billed.", required=True, minimum=1, maximum=9999),
         Column("amount", Kind.DECIMAL, "Charge amount (all units).", required=True, minimum=0),
         Column("service_date", Kind.DATE, "Date of service.", required=True),
         Column("posted_date", Kind.DATE, "Date the charge was entered.", required=True),
@@ -68,7 +68,7 @@ CLAIM = Contract(
             "The payer's first decision; empty while pending.",
             allowed={s: s for s in ("paid", "partially_paid", "denied", "rejected")},
         ),
-        Column("resubmissions", Kind.INTEGER, "Times the claim was corrected and sent again.", minimum=0),
+        Column("resubmissions", Kind.INTEGER, "Times the claim was corrected and sent again.", minimum=0, maximum=999),
     ),
     rules=(
         Rule(

@@ -20,7 +20,7 @@ class Kind(StrEnum):
     DECIMAL = "decimal"  # money: decimal(18, 2), never a float
     NUMBER = "number"  # a measure that is not money (FTE, value units): decimal(9, 4)
     DATE = "date"  # ISO 8601 date
-    TIMESTAMP = "timestamp"  # practice-local wall time in the export, UTC in cleaned
+    TIMESTAMP = "timestamp"  # wall time in the practice's zone, or with an offset; UTC in cleaned
     TIME = "time"  # practice-local time of day (HH:MM), kept local
     BOOLEAN = "boolean"  # true/false, yes/no, 1/0, y/n
     CODE_LIST = "code_list"  # codes separated by '|', each checked against `pattern`
@@ -39,6 +39,14 @@ class Pii(StrEnum):
 
 DROPPED = frozenset({Pii.DIRECT, Pii.FREE_TEXT})
 
+# What a value of each kind may hold at most, so that no value can overflow what the engine
+# computes from it: money within +-10^10 keeps the sums of a practice's millions of lines
+# inside decimal(18, 2); integers within 32 bits.
+MONEY_LIMIT = 10_000_000_000
+INTEGER_LIMIT = 2**31 - 1
+ID_LENGTH = 64  # ids of the source system, in characters
+TEXT_LENGTH = 255  # any other text value, in characters
+
 
 @dataclass(frozen=True)
 class Column:
@@ -51,11 +59,41 @@ class Column:
     pii: Pii = Pii.NONE
     # Accepted source values, each mapped to the value the cleaned zone stores.
     allowed: Mapping[str, str] | None = None
+    # Stored for a source value not in `allowed`, instead of quarantining the row.
+    unlisted: str | None = None
     # A regular expression every value (every code, for CODE_LIST) must match in full.
     pattern: str | None = None
     # Values that must be in a reference list (e.g. CARC codes), by list name.
     reference: str | None = None
     minimum: float | None = None
+    maximum: float | None = None
+    # Longest text accepted, in characters (default: ID_LENGTH for ids, TEXT_LENGTH otherwise).
+    max_length: int | None = None
+    # TIMESTAMP only. `time_known`: a date without a time is accepted, and the cleaned column of
+    # this name says whether the export gave a time. `needs_time`: a date alone is quarantined
+    # (the time of day is the point, as for a check-in). Neither: a date alone is read as the
+    # start of that day (for values used as dates only).
+    time_known: str | None = None
+    needs_time: bool = False
+
+    @property
+    def length_limit(self) -> int | None:
+        """The longest text the column accepts (text kinds only)."""
+        if self.kind not in (Kind.STRING, Kind.CODE_LIST):
+            return None
+        if self.max_length is not None:
+            return self.max_length
+        return ID_LENGTH if self.name.endswith("_id") else TEXT_LENGTH
+
+    @property
+    def bounds(self) -> tuple[float | None, float | None]:
+        """The smallest and largest value accepted (numeric kinds), the kind's own limit included."""
+        limit = {Kind.DECIMAL: MONEY_LIMIT, Kind.INTEGER: INTEGER_LIMIT}.get(self.kind)
+        low, high = self.minimum, self.maximum
+        if limit is not None:
+            low = -limit if low is None else max(low, -limit)
+            high = limit if high is None else min(high, limit)
+        return low, high
 
     @property
     def cleaned_name(self) -> str | None:
@@ -91,6 +129,9 @@ class Contract:
     key: str  # the source system's id: unique within a practice
     columns: tuple[Column, ...]
     rules: tuple[Rule, ...] = field(default=())
+    # The date column that says when the record was true (ages are judged on it); without one,
+    # or when it is empty, the day the file was received.
+    as_of: str | None = None
 
     @property
     def column_names(self) -> list[str]:

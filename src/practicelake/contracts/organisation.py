@@ -15,6 +15,22 @@ PRACTICE = Contract(
         Column("currency", Kind.STRING, "ISO 4217 currency of its money columns.", required=True, pattern="[A-Z]{3}"),
         Column("country", Kind.STRING, "ISO 3166-1 alpha-2 country code.", pattern="[A-Z]{2}"),
     ),
+    # The settings are the one source of a practice's zone and currency: the transform reads
+    # the export's times in the configured zone, and the curated models use it too.
+    rules=(
+        Rule(
+            "time_zone_mismatch",
+            "time_zone = expected_time_zone",
+            "time_zone",
+            "The exported time zone differs from the practice's time zone in the settings.",
+        ),
+        Rule(
+            "currency_mismatch",
+            "upper(currency) = expected_currency",
+            "currency",
+            "The exported currency differs from the practice's currency in the settings.",
+        ),
+    ),
 )
 
 LOCATION = Contract(
@@ -65,8 +81,14 @@ PROVIDER_SCHEDULE = Contract(
         Column("schedule_date", Kind.DATE, "Practice-local date of the session.", required=True),
         Column("start_time", Kind.TIME, "Practice-local start of the session.", required=True),
         Column("end_time", Kind.TIME, "Practice-local end of the session.", required=True),
-        Column("slot_minutes", Kind.INTEGER, "Length of one bookable slot.", required=True, minimum=1),
-        Column("held_slots", Kind.INTEGER, "Slots held or frozen (not bookable by the front desk).", minimum=0),
+        Column("slot_minutes", Kind.INTEGER, "Length of one bookable slot.", required=True, minimum=1, maximum=24 * 60),
+        Column(
+            "held_slots",
+            Kind.INTEGER,
+            "Slots held or frozen (not bookable by the front desk).",
+            minimum=0,
+            maximum=24 * 60,
+        ),
     ),
     rules=(Rule("end_after_start", "end_time > start_time", "end_time", "A session ends after it starts."),),
 )

@@ -9,6 +9,7 @@ PATIENT = Contract(
     description="A person registered with the practice.",
     grain="one row per patient",
     key="patient_id",
+    as_of="registered_on",
     columns=(
         PRACTICE_ID,
         Column("patient_id", Kind.STRING, "Medical record number.", required=True, pii=Pii.PATIENT_ID),

@@ -42,14 +42,25 @@ APPOINTMENT = Contract(
         Column("patient_id", Kind.STRING, "The patient booked.", required=True, pii=Pii.PATIENT_ID),
         Column("provider_id", Kind.STRING, "The provider booked.", required=True),
         Column("location_id", Kind.STRING, "Where the appointment is."),
-        Column("booked_at", Kind.TIMESTAMP, "When the booking was made; empty when the source does not know."),
-        Column("start_at", Kind.TIMESTAMP, "Scheduled start.", required=True),
-        Column("duration_minutes", Kind.INTEGER, "Scheduled length.", required=True, minimum=1),
+        Column(
+            "booked_at",
+            Kind.TIMESTAMP,
+            "When the booking was made; empty when the source does not know, a date alone when it knows the day only.",
+            time_known="booked_time_known",
+        ),
+        Column(
+            "start_at",
+            Kind.TIMESTAMP,
+            "Scheduled start; a date alone when the source gives the day only (no time-of-day KPI uses it then).",
+            required=True,
+            time_known="start_time_known",
+        ),
+        Column("duration_minutes", Kind.INTEGER, "Scheduled length.", required=True, minimum=1, maximum=24 * 60),
         Column(
             "appointment_type",
             Kind.STRING,
-            "New patient or follow-up.",
-            required=True,
+            "New patient or follow-up; empty, or a type of the source's own, when not known (stored as unknown).",
+            unlisted="unknown",
             allowed={
                 "new": "new",
                 "new patient": "new",
@@ -61,13 +72,20 @@ APPOINTMENT = Contract(
         ),
         Column("status", Kind.STRING, "Status, as FHIR appointment-status.", required=True, allowed=APPOINTMENT_STATUS),
         Column("cancelled_at", Kind.TIMESTAMP, "When the appointment was cancelled."),
-        Column("checked_in_at", Kind.TIMESTAMP, "When the patient checked in."),
-        Column("visit_start_at", Kind.TIMESTAMP, "When the provider started the visit."),
-        Column("visit_end_at", Kind.TIMESTAMP, "When the visit ended."),
+        Column("checked_in_at", Kind.TIMESTAMP, "When the patient checked in.", needs_time=True),
+        Column("visit_start_at", Kind.TIMESTAMP, "When the provider started the visit.", needs_time=True),
+        Column("visit_end_at", Kind.TIMESTAMP, "When the visit ended.", needs_time=True),
         Column("notes", Kind.STRING, "Free-text booking notes.", pii=Pii.FREE_TEXT),
     ),
     rules=(
-        Rule("booked_before_start", "booked_at <= start_at", "booked_at", "A booking is made before its start."),
+        # A start known by its day only is booked on or before that day.
+        Rule(
+            "booked_before_start",
+            "case when start_time_known and booked_time_known then booked_at <= start_at "
+            "else cast(booked_at as date) <= cast(start_at as date) end",
+            "booked_at",
+            "A booking is made before its start.",
+        ),
         Rule("cancelled_after_booking", "cancelled_at >= booked_at", "cancelled_at", "Cancelled after it was booked."),
         Rule("visit_after_check_in", "visit_start_at >= checked_in_at", "visit_start_at", "Seen after checking in."),
         Rule(

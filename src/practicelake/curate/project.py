@@ -115,6 +115,11 @@ def ordered(models: list[Model], references: set[str]) -> list[Model]:
     return [by_name[name] for name in order]
 
 
+# Reference tables made from the settings at each curate, not shipped as files: each
+# configured practice's time zone and currency (the settings are their one source).
+FROM_SETTINGS = frozenset({"practice_settings"})
+
+
 def reference_tables(folder: Path = REFERENCE) -> dict[str, Path]:
     return {path.stem: path for path in sorted(folder.glob("*.csv"))}
 
@@ -122,4 +127,4 @@ def reference_tables(folder: Path = REFERENCE) -> dict[str, Path]:
 @cache
 def load_models(folder: Path = MODELS) -> tuple[Model, ...]:
     models = [_load_one(path) for path in sorted(folder.glob("*.sql"))]
-    return tuple(ordered(models, set(reference_tables())))
+    return tuple(ordered(models, set(reference_tables()) | FROM_SETTINGS))

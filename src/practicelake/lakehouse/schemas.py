@@ -39,6 +39,8 @@ def cleaned_fields(contract: Contract) -> list[pa.Field]:
             fields.append(pa.field(name, pa.string()))
         else:
             fields.append(pa.field(name, TYPES[column.kind]))
+        if column.time_known:
+            fields.append(pa.field(column.time_known, pa.bool_()))
     return fields + LINEAGE
 
 

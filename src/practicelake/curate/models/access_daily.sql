@@ -9,7 +9,11 @@ with counted as (
         cast(sum(case when a.is_no_show then 1 else 0 end) as bigint) as no_shows,
         cast(sum(case when a.is_cancelled then 1 else 0 end) as bigint) as cancellations,
         cast(sum(case when a.is_late_cancellation then 1 else 0 end) as bigint) as late_cancellations,
-        cast(sum(case when a.is_kept and a.is_new_patient then 1 else 0 end) as bigint) as new_patient_visits,
+        -- Unknown, not 0, when a kept appointment's type is not known.
+        case
+            when not bool_or(a.is_kept and a.is_new_patient is null)
+                then cast(sum(case when a.is_kept and a.is_new_patient then 1 else 0 end) as bigint)
+        end as new_patient_visits,
         percentile_cont(0.5) within group (order by a.lead_days) as lead_time_p50_days,
         percentile_cont(0.9) within group (order by a.lead_days) as lead_time_p90_days
     from curated.stg_appointment as a

@@ -10,7 +10,9 @@ with appointment_week as (
         cast(sum(d.no_shows) as bigint) as no_shows,
         cast(sum(d.cancellations) as bigint) as cancellations,
         cast(sum(d.late_cancellations) as bigint) as late_cancellations,
-        cast(sum(d.new_patient_visits) as bigint) as new_patient_visits
+        -- Unknown when any day's is unknown.
+        case when not bool_or(d.new_patient_visits is null) then cast(sum(d.new_patient_visits) as bigint) end
+            as new_patient_visits
     from curated.access_daily as d
     group by d.practice_id, d.provider_id, cast(date_trunc('week', d.day) as date)
 ),
@@ -70,7 +72,7 @@ select
     cast(a.late_cancellations as double) / nullif(a.scheduled_appointments, 0) as late_cancellation_rate,
     l.lead_time_p50_days,
     l.lead_time_p90_days,
-    coalesce(a.new_patient_visits, 0) as new_patient_visits,
+    case when a.week_start is null then 0 else a.new_patient_visits end as new_patient_visits,
     cast(a.new_patient_visits as double) / nullif(a.kept_appointments, 0) as new_patient_ratio,
     s.schedule_days,
     s.available_minutes,

@@ -18,7 +18,7 @@ with kept_visits as (
         cast(date_trunc('month', a.start_at at time zone 'UTC' at time zone pr.time_zone) as date) as month,
         count(*) as visits
     from cleaned.appointment as a
-    inner join cleaned.practice as pr
+    inner join reference.practice_settings as pr
         on pr.practice_id = a.practice_id
     where
         a.status in ('fulfilled', 'arrived', 'checked-in')

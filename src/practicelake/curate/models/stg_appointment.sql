@@ -16,6 +16,7 @@ appointment as (
         a.appointment_type,
         a.duration_minutes,
         a.start_at,
+        a.start_time_known,
         a.cancelled_at,
         a.checked_in_at,
         a.visit_start_at,
@@ -25,7 +26,8 @@ appointment as (
         a.cancelled_at at time zone 'UTC' at time zone pr.time_zone as cancelled_local,
         a.checked_in_at at time zone 'UTC' at time zone pr.time_zone as checked_in_local
     from cleaned.appointment as a
-    inner join cleaned.practice as pr on a.practice_id = pr.practice_id
+    -- The zone of the settings, the one the transform read the export's times in.
+    inner join reference.practice_settings as pr on a.practice_id = pr.practice_id
     where a.status not in ('entered-in-error', 'waitlist')
 )
 
@@ -46,12 +48,19 @@ select
     a.status = 'noshow' as is_no_show,
     a.status = 'cancelled' as is_cancelled,
     -- Compared as UTC instants, so a daylight-saving change does not move the window. A
-    -- cancellation with no time recorded cannot be shown to be late and counts as early.
+    -- cancellation with no time recorded cannot be shown to be late and counts as early. A
+    -- start known by its day only: a cancellation on that day or later is late.
     coalesce(
-        a.status = 'cancelled' and a.cancelled_at > a.start_at - interval '1' hour * p.late_cancel_hours, false
+        a.status = 'cancelled' and case
+            when a.start_time_known then a.cancelled_at > a.start_at - interval '1' hour * p.late_cancel_hours
+            else cast(a.cancelled_local as date) >= cast(a.start_local as date)
+        end,
+        false
     ) as is_late_cancellation,
-    -- The practice's own new-patient flag (often tied to the new-patient visit codes).
-    a.appointment_type = 'new' as is_new_patient,
+    a.start_time_known as start_time_known,
+    -- The practice's own new-patient flag (often tied to the new-patient visit codes); NULL
+    -- when the export does not say.
+    case a.appointment_type when 'new' then true when 'follow-up' then false end as is_new_patient,
     date_diff('day', cast(a.booked_local as date), cast(a.start_local as date)) as lead_days,
     -- Slots the appointment takes in its provider's schedule that day; NULL without one.
     cast(ceil(a.duration_minutes / c.slot_minutes) as bigint) as slots,

@@ -20,7 +20,7 @@ select
     cast(c.first_adjudicated_at at time zone 'UTC' at time zone pr.time_zone as date) as first_adjudicated_on,
     f.first_paid_on
 from cleaned.claim as c
-inner join cleaned.practice as pr
+inner join reference.practice_settings as pr
     on pr.practice_id = c.practice_id
 left join curated.stg_billing_visit as v
     on v.practice_id = c.practice_id and v.encounter_id = c.encounter_id

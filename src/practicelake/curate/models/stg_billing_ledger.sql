@@ -12,7 +12,7 @@ with local_payment as (
         p.at_point_of_service,
         cast(p.paid_at at time zone 'UTC' at time zone pr.time_zone as date) as entry_date
     from cleaned.payment as p
-    inner join cleaned.practice as pr
+    inner join reference.practice_settings as pr
         on pr.practice_id = p.practice_id
     left join cleaned.claim as c
         on c.practice_id = p.practice_id and c.claim_id = p.claim_id
