@@ -108,7 +108,13 @@ def curate(config: ConfigOption = None) -> None:
     with _progress() as progress:
         task = progress.add_task("curating", total=None)
         report = lakehouse.curate(on_step=lambda step: progress.update(task, description=step, advance=1))
+    from rich.markup import escape
+
+    for practice_id, reason in sorted(report.failed.items()):
+        err.print(f"[red]error[/red]: practice {practice_id} not curated: {escape(reason)}", highlight=False)
     out.print(reports.curate(report))
+    if report.failed:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -90,6 +90,9 @@ def curate(report: CurateReport) -> RenderableType:
     if report.run_id is None:
         lines.append(Text("curated zone up to date: no table was written"))
         return Group(*lines)
+    if report.failed:
+        failed = ", ".join(sorted(report.failed))
+        lines.append(Text(f"{len(report.failed)} failed, their curated rows left as they were: {failed}"))
     table = Table(title=f"curate run {report.run_id}: {len(report.practices)} practices rebuilt")
     table.add_column("curated table")
     table.add_column("rows written", justify="right")
