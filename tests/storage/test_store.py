@@ -64,3 +64,40 @@ def test_local_write_leaves_no_partial_object(local: Settings) -> None:
     names = [p.name for p in Path(root).rglob("*")]
     assert not [n for n in names if n.startswith(".tmp-")]
     assert list(store.list("raw/")) == ["raw/big.csv"]
+
+
+def test_replace_and_delete_only_at_the_version_read(settings: Settings) -> None:
+    store = open_store(settings)
+    assert store.get_versioned("locks/x.json") is None
+    assert store.replace_version("locks/x.json", b"new", "any") is None
+    store.put_new("locks/x.json", b"first")
+    found = store.get_versioned("locks/x.json")
+    assert found is not None and found[0] == b"first"
+    second = store.replace_version("locks/x.json", b"second", found[1])
+    assert second is not None and second != found[1]
+    assert store.replace_version("locks/x.json", b"stale", found[1]) is None
+    assert store.delete_version("locks/x.json", found[1]) is False
+    assert store.get("locks/x.json") == b"second"
+    assert store.delete_version("locks/x.json", second) is True
+    assert not store.exists("locks/x.json")
+
+
+def test_concurrent_replace_of_one_version_only_one_wins(settings: Settings) -> None:
+    store = open_store(settings)
+    store.put_new("locks/race.json", b"start")
+    found = store.get_versioned("locks/race.json")
+    assert found is not None
+    start = threading.Barrier(6)
+    results: list[str | None] = []
+
+    def replace(i: int) -> None:
+        start.wait()
+        results.append(store.replace_version("locks/race.json", f"writer {i}".encode(), found[1]))
+
+    threads = [threading.Thread(target=replace, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 6 and len([r for r in results if r]) == 1
+    assert store.get("locks/race.json").startswith(b"writer ")

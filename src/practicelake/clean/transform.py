@@ -86,7 +86,7 @@ def transform(
     on_step: Callable[[str], None] | None = None,
 ) -> TransformReport:
     tune_allocators()
-    with writer_lock(settings.state_dir):
+    with writer_lock(raw.store, kind="transform", catalog=catalog):
         journal = Journal(raw.store)
         report = TransformReport(run_id=None, rolled_back=journal.recover(catalog))
         ingested = ingested_files(catalog)

@@ -45,7 +45,7 @@ def offboard(
 ) -> OffboardReport:
     """Crypto-shred the practice and delete its rows; `on_done` receives the report."""
     settings.practice(practice_id)  # only a practice this deployment serves
-    with writer_lock(settings.state_dir):
+    with writer_lock(store, kind="offboard", catalog=catalog):
         Journal(store).recover(catalog)  # history is about to go: no dead run may need it
         keys = open_keys(settings)
         report = OffboardReport(practice_id=practice_id, keys_destroyed=keys.shred(practice_id))

@@ -34,5 +34,24 @@ class ObjectStore(ABC):
     def delete(self, key: str) -> None:
         """Remove `key`; no error if it is already gone."""
 
+    @abstractmethod
+    def get_versioned(self, key: str) -> tuple[bytes, str] | None:
+        """The object's bytes and a version that changes with every write; None if missing."""
+
+    @abstractmethod
+    def replace_version(self, key: str, data: bytes, version: str) -> str | None:
+        """Replace `key` with `data`, atomically and only if it is still at `version`
+        (compare-and-swap); returns the new version. None, writing nothing, if it changed
+        or is gone."""
+
+    @abstractmethod
+    def delete_version(self, key: str, version: str) -> bool:
+        """Remove `key` only if it is still at `version`; False if it changed or is gone."""
+
+    def remove_abandoned_writes(self, older_than_seconds: float) -> int:
+        """Remove what interrupted writes left behind, if untouched for `older_than_seconds`;
+        returns how many. A store whose writes are single requests leaves nothing."""
+        return 0
+
     def uri(self, key: str) -> str:
         return f"{self.root}/{key}"

@@ -1,14 +1,26 @@
-"""Object storage in a folder of this machine (`file://`)."""
+"""Object storage in a folder of this machine (`file://`).
+
+An object is written to a temporary file beside it (`.tmp-<pid>-<unix time>-<random>`),
+then linked to its name. A write interrupted by a crash leaves that temporary file; the
+next writer removes the ones nobody touched for a while (`remove_abandoned_writes`).
+A full disk, a read-only mount or a forbidden folder is a StorageError naming the path.
+"""
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import os
 import tempfile
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from practicelake.errors import StorageError
+from practicelake.errors import StorageError, disk_error
 from practicelake.storage.base import ObjectStore
+
+TEMP_PREFIX = ".tmp-"
 
 
 class LocalStore(ObjectStore):
@@ -24,31 +36,42 @@ class LocalStore(ObjectStore):
 
     def _write_temp(self, path: Path, data: bytes) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        prefix = f"{TEMP_PREFIX}{os.getpid()}-{int(time.time())}-"
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
         return Path(tmp)
 
     def put_new(self, key: str, data: bytes) -> bool:
         path = self._path(key)
-        tmp = self._write_temp(path, data)
         try:
-            # link() fails if the name exists: create-only and atomic, never a partial object.
-            os.link(tmp, path)
-        except FileExistsError:
-            return False
-        finally:
-            tmp.unlink()
-        path.chmod(0o444)
+            tmp = self._write_temp(path, data)
+            try:
+                # link() fails if the name exists: create-only and atomic, never a partial object.
+                os.link(tmp, path)
+            except FileExistsError:
+                return False
+            finally:
+                tmp.unlink()
+            path.chmod(0o444)
+        except OSError as exc:
+            raise disk_error(exc, "writing", path) from exc
         return True
 
     def get(self, key: str) -> bytes:
+        path = self._path(key)
         try:
-            return self._path(key).read_bytes()
+            return path.read_bytes()
         except FileNotFoundError:
             raise StorageError(f"{self.uri(key)} does not exist") from None
+        except OSError as exc:
+            raise disk_error(exc, "reading", path) from exc
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
@@ -59,11 +82,90 @@ class LocalStore(ObjectStore):
         folder = start if start.is_dir() else start.parent
         if not folder.exists():
             return
-        keys = (p.relative_to(base).as_posix() for p in folder.rglob("*") if p.is_file())
-        yield from sorted(k for k in keys if k.startswith(prefix) and not Path(k).name.startswith(".tmp-"))
+        try:
+            keys = sorted(p.relative_to(base).as_posix() for p in folder.rglob("*") if p.is_file())
+        except OSError as exc:
+            raise disk_error(exc, "listing", folder) from exc
+        yield from (k for k in keys if k.startswith(prefix) and not Path(k).name.startswith(TEMP_PREFIX))
 
     def delete(self, key: str) -> None:
         path = self._path(key)
-        if path.exists():
+        try:
             path.chmod(0o644)
             path.unlink()
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise disk_error(exc, "deleting", path) from exc
+
+    def get_versioned(self, key: str) -> tuple[bytes, str] | None:
+        path = self._path(key)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise disk_error(exc, "reading", path) from exc
+        return data, hashlib.sha256(data).hexdigest()
+
+    def replace_version(self, key: str, data: bytes, version: str) -> str | None:
+        path = self._path(key)
+        if not path.parent.is_dir():
+            return None
+        try:
+            with _folder_locked(path.parent):
+                if self._version_of(path) != version:
+                    return None
+                tmp = self._write_temp(path, data)
+                tmp.chmod(0o444)
+                os.replace(tmp, path)  # atomic: a reader sees the old bytes or the new ones
+        except OSError as exc:
+            raise disk_error(exc, "writing", path) from exc
+        return hashlib.sha256(data).hexdigest()
+
+    def delete_version(self, key: str, version: str) -> bool:
+        path = self._path(key)
+        if not path.parent.is_dir():
+            return False
+        try:
+            with _folder_locked(path.parent):
+                if self._version_of(path) != version:
+                    return False
+                path.unlink()
+        except OSError as exc:
+            raise disk_error(exc, "deleting", path) from exc
+        return True
+
+    @staticmethod
+    def _version_of(path: Path) -> str | None:
+        try:
+            return hashlib.sha256(path.read_bytes()).hexdigest()
+        except FileNotFoundError:
+            return None
+
+    def remove_abandoned_writes(self, older_than_seconds: float) -> int:
+        # By modification time: a write in progress keeps touching its file, a dead one does not.
+        cutoff = time.time() - older_than_seconds
+        removed = 0
+        for tmp in self._base.rglob(TEMP_PREFIX + "*"):
+            try:
+                if tmp.is_file() and tmp.stat().st_mtime < cutoff:
+                    tmp.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue  # its writer finished in the meantime
+            except OSError as exc:
+                raise disk_error(exc, "removing", tmp) from exc
+        return removed
+
+
+@contextmanager
+def _folder_locked(folder: Path) -> Iterator[None]:
+    """Conditional replaces and deletes in `folder` one at a time, across processes. put_new
+    needs no lock: link() creates only while the name is free, which a replace never makes it."""
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)

@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from practicelake.errors import StorageError
 from practicelake.settings import Settings
@@ -46,10 +46,11 @@ class S3Store(ObjectStore):
         try:
             self._client.put_object(Bucket=self._bucket, Key=self._key(key), Body=data, IfNoneMatch="*")
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code")
-            if code in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+            if _code(exc) in CHANGED:
                 return False
-            raise StorageError(f"cannot write {self.uri(key)}: {code}") from exc
+            raise StorageError(f"cannot write {self.uri(key)}: {_code(exc)}") from exc
+        except BotoCoreError as exc:
+            raise StorageError(f"cannot write {self.uri(key)}: {exc}") from exc
         return True
 
     def get(self, key: str) -> bytes:
@@ -57,23 +58,82 @@ class S3Store(ObjectStore):
             body = self._client.get_object(Bucket=self._bucket, Key=self._key(key))["Body"]
             data: bytes = body.read()
         except ClientError as exc:
-            raise StorageError(f"cannot read {self.uri(key)}: {exc.response.get('Error', {}).get('Code')}") from exc
+            if _code(exc) in MISSING:
+                raise StorageError(f"{self.uri(key)} does not exist") from None
+            raise StorageError(f"cannot read {self.uri(key)}: {_code(exc)}") from exc
+        except BotoCoreError as exc:
+            raise StorageError(f"cannot read {self.uri(key)}: {exc}") from exc
         return data
 
     def exists(self, key: str) -> bool:
         try:
             self._client.head_object(Bucket=self._bucket, Key=self._key(key))
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            if _code(exc) in MISSING:
                 return False
-            raise
+            raise StorageError(f"cannot read {self.uri(key)}: {_code(exc)}") from exc
+        except BotoCoreError as exc:
+            raise StorageError(f"cannot read {self.uri(key)}: {exc}") from exc
         return True
 
     def list(self, prefix: str) -> Iterator[str]:
         paginator = self._client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self._bucket, Prefix=self._key(prefix)):
-            for item in page.get("Contents", []):
-                yield item["Key"].removeprefix(self._prefix)
+        try:
+            for page in paginator.paginate(Bucket=self._bucket, Prefix=self._key(prefix)):
+                for item in page.get("Contents", []):
+                    yield item["Key"].removeprefix(self._prefix)
+        except ClientError as exc:
+            raise StorageError(f"cannot list {self.uri(prefix)}: {_code(exc)}") from exc
+        except BotoCoreError as exc:
+            raise StorageError(f"cannot list {self.uri(prefix)}: {exc}") from exc
 
     def delete(self, key: str) -> None:
-        self._client.delete_object(Bucket=self._bucket, Key=self._key(key))
+        try:
+            self._client.delete_object(Bucket=self._bucket, Key=self._key(key))
+        except ClientError as exc:
+            raise StorageError(f"cannot delete {self.uri(key)}: {_code(exc)}") from exc
+        except BotoCoreError as exc:
+            raise StorageError(f"cannot delete {self.uri(key)}: {exc}") from exc
+
+    def get_versioned(self, key: str) -> tuple[bytes, str] | None:
+        try:
+            response = self._client.get_object(Bucket=self._bucket, Key=self._key(key))
+            data: bytes = response["Body"].read()
+        except ClientError as exc:
+            if _code(exc) in MISSING:
+                return None
+            raise StorageError(f"cannot read {self.uri(key)}: {_code(exc)}") from exc
+        except BotoCoreError as exc:
+            raise StorageError(f"cannot read {self.uri(key)}: {exc}") from exc
+        return data, str(response["ETag"])
+
+    def replace_version(self, key: str, data: bytes, version: str) -> str | None:
+        # If-Match: S3 replaces the object only if its ETag is still `version`, atomically.
+        try:
+            response = self._client.put_object(Bucket=self._bucket, Key=self._key(key), Body=data, IfMatch=version)
+        except ClientError as exc:
+            if _code(exc) in CHANGED or _code(exc) in MISSING:
+                return None
+            raise StorageError(f"cannot write {self.uri(key)}: {_code(exc)}") from exc
+        except BotoCoreError as exc:
+            raise StorageError(f"cannot write {self.uri(key)}: {exc}") from exc
+        return str(response["ETag"])
+
+    def delete_version(self, key: str, version: str) -> bool:
+        try:
+            self._client.delete_object(Bucket=self._bucket, Key=self._key(key), IfMatch=version)
+        except ClientError as exc:
+            if _code(exc) in CHANGED or _code(exc) in MISSING:
+                return False
+            raise StorageError(f"cannot delete {self.uri(key)}: {_code(exc)}") from exc
+        except BotoCoreError as exc:
+            raise StorageError(f"cannot delete {self.uri(key)}: {exc}") from exc
+        return True
+
+
+MISSING = ("404", "NoSuchKey", "NotFound")
+CHANGED = ("PreconditionFailed", "412", "ConditionalRequestConflict", "409")
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code"))
