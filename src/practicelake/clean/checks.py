@@ -23,7 +23,7 @@ PARSE: dict[Kind, str] = {
     # Wall time in the practice's zone; a value with an offset (`Z`, `+02:00`, ` UTC`) is the
     # instant it names, here as the practice's wall time, so that the rules compare like with like.
     Kind.TIMESTAMP: "case when regexp_matches(__text__, '" + "__OFFSET__" + "') "
-    "then timezone(expected_time_zone, try_cast(__text__ as timestamptz)) else try_cast(__text__ as timestamp) end",
+    "then timezone(expected_time_zone, __instant__) else try_cast(__text__ as timestamp) end",
     Kind.TIME: "try_cast(__text__ as time)",
     Kind.BOOLEAN: "case when lower(__text__) in ('true', 't', 'yes', 'y', '1') then true "
     "when lower(__text__) in ('false', 'f', 'no', 'n', '0') then false end",
@@ -33,7 +33,11 @@ DATED = (Kind.DATE, Kind.TIMESTAMP)
 
 # A time followed by a UTC offset or a UTC designator: `10:00Z`, `10:00:00+02:00`, `10:00-0500`, `10:00 UTC`.
 OFFSET = r":[0-9]{2}(\.[0-9]+)?\s*([zZ]|[+-][0-9]{2}(:?[0-9]{2})?|(?i:utc|gmt))$"
-PARSE[Kind.TIMESTAMP] = PARSE[Kind.TIMESTAMP].replace("__OFFSET__", OFFSET)
+# The instant such a value names; DuckDB reads the designator in upper case and a time with seconds.
+INSTANT = (
+    "try_cast(regexp_replace(upper(__text__), '([T ][0-9]{1,2}:[0-9]{2})(\\s*(Z|UTC|GMT|[+-]))', '\\1:00\\2') as timestamptz)"
+)
+PARSE[Kind.TIMESTAMP] = PARSE[Kind.TIMESTAMP].replace("__OFFSET__", OFFSET).replace("__instant__", INSTANT)
 # A date alone (`2024-03-05`): every timestamp with a time is longer.
 DATE_ONLY = "__value__ is not null and strlen(__text__) <= 10"
 # The columns each file brings besides its text: the practice it was ingested for, that
@@ -220,7 +224,7 @@ def _instant_columns(column: Column) -> list[exp.Expr]:
     converted), and the cleaned column saying whether the export gave a time."""
     text, value = _text(column), ident(column.name)
     instant = render(
-        "case when regexp_matches(__text__, __offset__) then timezone('UTC', try_cast(__text__ as timestamptz)) end",
+        "case when regexp_matches(__text__, __offset__) then timezone('UTC', " + INSTANT + ") end",
         text=text,
         offset=literal(OFFSET),
     )
