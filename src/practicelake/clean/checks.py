@@ -35,7 +35,8 @@ DATED = (Kind.DATE, Kind.TIMESTAMP)
 OFFSET = r":[0-9]{2}(\.[0-9]+)?\s*([zZ]|[+-][0-9]{2}(:?[0-9]{2})?|(?i:utc|gmt))$"
 # The instant such a value names; DuckDB reads the designator in upper case and a time with seconds.
 INSTANT = (
-    "try_cast(regexp_replace(upper(__text__), '([T ][0-9]{1,2}:[0-9]{2})(\\s*(Z|UTC|GMT|[+-]))', '\\1:00\\2') as timestamptz)"
+    "try_cast(regexp_replace(upper(__text__), '([T ][0-9]{1,2}:[0-9]{2})(\\s*(Z|UTC|GMT|[+-]))', '\\1:00\\2') "
+    "as timestamptz)"
 )
 PARSE[Kind.TIMESTAMP] = PARSE[Kind.TIMESTAMP].replace("__OFFSET__", OFFSET).replace("__instant__", INSTANT)
 # A date alone (`2024-03-05`): every timestamp with a time is longer.
