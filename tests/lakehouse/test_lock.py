@@ -164,3 +164,15 @@ def test_a_lease_not_renewed_in_time_stops_its_holder(settings: Settings) -> Non
     now[0] += LEASE / 4
     with pytest.raises(LockLostError, match="could not be renewed"):
         lease.check()
+
+
+def test_the_heartbeat_renews_a_held_lock(settings: Settings) -> None:
+    store = open_store(settings)
+    with writer_lock(store, kind="transform", lease=timedelta(seconds=3)) as held:
+        first, never = held.version, threading.Event()
+        for _ in range(600):  # a beat every half second: looks for one up to a minute, then fails
+            if held.version != first:
+                break
+            never.wait(0.1)
+        assert held.version != first and current(store) == (held.record, held.version)
+    assert current(store) is None
