@@ -179,8 +179,11 @@ def test_age_is_judged_on_the_date_of_the_record(local: Settings, tmp_path: Path
         "P001,MRN00000001,,,1930-06-01,F,,,,,4001,,PAY1,2016-04-29,",  # 85 then, 96 today
         "P001,MRN00000002,,,1925-06-01,M,,,,,4001,,PAY1,2016-04-29,",  # 90 then
         "P001,MRN00000003,,,1936-01-01,M,,,,,4001,,PAY1,,",  # no date: judged on the day received
+        "P001,MRN00000004,,,2099-01-01,M,,,,,4001,,PAY1,,",  # born after the record
     )
-    by_line = {r["raw_line"]: r for r in rows(load(local, path), "cleaned.patient")}
+    lakehouse = load(local, path)
+    by_line = {r["raw_line"]: r for r in rows(lakehouse, "cleaned.patient")}
+    assert quarantine_rules(lakehouse) == {5: ("born_before_record", "date_of_birth")}
     assert (by_line[2]["birth_year"], by_line[2]["age_over_89"]) == (1930, False)
     assert (by_line[3]["birth_year"], by_line[3]["age_over_89"]) == (None, True)
     assert (by_line[4]["birth_year"], by_line[4]["age_over_89"]) == (None, True)  # 90 in 2026

@@ -48,5 +48,12 @@ PATIENT = Contract(
             "date_of_birth",
             "A patient is born before registering.",
         ),
+        # Without a registration date, the record is as of the day the file was received.
+        Rule(
+            "born_before_record",
+            "date_of_birth <= received_on",
+            "date_of_birth",
+            "A patient is born before the day the record was received.",
+        ),
     ),
 )
