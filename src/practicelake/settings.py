@@ -4,12 +4,16 @@ the environment."""
 
 from __future__ import annotations
 
+import re
+import tomllib
+from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import available_timezones
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -20,6 +24,45 @@ from pydantic_settings import (
 from practicelake.errors import SettingsError, UnknownPracticeError
 
 CONFIG_FILE = Path("practicelake.toml")
+
+PRACTICE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+"""A practice id stands as it is in object keys and folder names: nothing normalises it, so
+two ids can never meet in one folder."""
+PRACTICE_ID_RULE = "1 to 64 ASCII letters, digits, '_' or '-', starting with a letter or digit"
+
+# In the system's zone list but not zones a timestamp can be converted with: "Factory" (pyarrow
+# refuses it), "localtime" (this machine's zone, unknown to DuckDB), "posixrules" (a template).
+NOT_ZONES = frozenset({"Factory", "localtime", "posixrules"})
+
+
+def cited(value: str, limit: int = 40) -> str:
+    """A value from outside (a settings key, an argument) as a message may show it: quoted,
+    control characters escaped, cut to `limit` characters."""
+    return repr(value if len(value) <= limit else value[:limit] + "...")
+
+
+def practice_id_problem(practice_id: str) -> str | None:
+    """Why `practice_id` cannot be a practice id, or None."""
+    if PRACTICE_ID.fullmatch(practice_id):
+        return None
+    return f"practice id {cited(practice_id)} is not valid: a practice id is {PRACTICE_ID_RULE}"
+
+
+@cache
+def time_zones() -> frozenset[str]:
+    """IANA names both the transform's engines convert wall time with (pyarrow and DuckDB)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    sample = pa.array([datetime(2024, 3, 10, 2, 30)], pa.timestamp("us"))
+    usable = set()
+    for name in available_timezones() - NOT_ZONES:
+        try:
+            pc.assume_timezone(sample, timezone=name, ambiguous="earliest", nonexistent="earliest")
+        except pa.ArrowInvalid:
+            continue
+        usable.add(name)
+    return frozenset(usable)
 
 
 class PracticeSettings(BaseModel):
@@ -35,10 +78,8 @@ class PracticeSettings(BaseModel):
     @field_validator("time_zone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
+        if value not in time_zones():
+            raise ValueError(f"unknown time zone {cited(value)} (an IANA name such as 'Europe/London')")
         return value
 
 
@@ -123,6 +164,25 @@ class Settings(BaseSettings):
             raise ValueError("warehouse_uri must start with file:// or s3://")
         return value.rstrip("/")
 
+    @field_validator("practices", mode="before")
+    @classmethod
+    def _distinct_practice_ids(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value  # the type check says what is wrong
+        for practice_id in map(str, value):
+            problem = practice_id_problem(practice_id)
+            if problem:
+                raise ValueError(problem)
+        by_folded: dict[str, str] = {}
+        for practice_id in map(str, value):
+            other = by_folded.setdefault(practice_id.lower(), practice_id)
+            if other != practice_id:
+                raise ValueError(
+                    f"practice ids {other!r} and {practice_id!r} differ only in letter case "
+                    "(a case-insensitive file system would give them one folder)"
+                )
+        return value
+
     @model_validator(mode="after")
     def _tls_unless_loopback(self) -> Settings:
         """S3 over TLS; plain HTTP only with s3_allow_http and a loopback host (a test server)."""
@@ -145,11 +205,16 @@ class Settings(BaseSettings):
         raise SettingsError("catalog_uri is required when the warehouse is not a local folder")
 
     def practice(self, practice_id: str) -> PracticeSettings:
+        problem = practice_id_problem(practice_id)
+        if problem:
+            raise UnknownPracticeError(problem)
         try:
             return self.practices[practice_id]
         except KeyError:
+            near = [known for known in self.practices if known.lower() == practice_id.lower()]
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
             raise UnknownPracticeError(
-                f"practice {practice_id!r} is not configured: add [practices.{practice_id}] with "
+                f"practice {practice_id!r} is not configured{hint}: add [practices.{practice_id}] with "
                 "time_zone and currency to practicelake.toml"
             ) from None
 
@@ -168,5 +233,19 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         settings_cls = FileSettings
     try:
         return settings_cls(**overrides)
-    except ValueError as exc:
-        raise SettingsError(f"invalid settings: {exc}") from exc
+    except ValidationError as exc:
+        # A field whose default derives from another (kek_file) only echoes that field's error.
+        errors = [e for e in exc.errors() if e["type"] != "default_factory_not_called"] or exc.errors()
+        raise SettingsError("invalid settings: " + "; ".join(map(_problem, errors))) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"invalid settings: {config_file or CONFIG_FILE}: {exc}") from None
+
+
+def _problem(error: Any) -> str:
+    """One pydantic error as `location: message`, on one line; never the value given (it may
+    be a secret)."""
+    location = ".".join(
+        str(part) if re.fullmatch(r"[A-Za-z0-9_-]+", str(part)) else cited(str(part)) for part in error["loc"]
+    )
+    message = " ".join(str(error["msg"]).removeprefix("Value error, ").split())
+    return f"{location}: {message}" if location else message

@@ -17,9 +17,13 @@ from practicelake.errors import IntegrityError, PracticelakeError
 from practicelake.security.envelope import EnvelopeError, seal, unseal
 from practicelake.security.keystore import KeyStore, ShreddedError
 from practicelake.security.kms import KeyProviderError
+from practicelake.settings import cited, practice_id_problem
 from practicelake.storage import ObjectStore
 
 PREFIX = "raw"
+SOURCE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+"""A source stands as it is in object keys: lower case, so that no two sources can share a
+folder, even on a case-insensitive file system."""
 
 
 def sha256_hex(data: bytes) -> str:
@@ -27,8 +31,19 @@ def sha256_hex(data: bytes) -> str:
 
 
 def path_segment(value: str) -> str:
-    """A value made safe to stand in an object key."""
+    """A value made safe to stand in an object key (a dataset named by a file). Two names may
+    meet in one segment; the object's content address keeps their bytes apart."""
     return re.sub(r"[^0-9A-Za-z._-]+", "_", value).strip("._") or "_"
+
+
+def check_source(source: str) -> str:
+    """`source` if it can stand as it is in an object key; PracticelakeError otherwise."""
+    if not SOURCE.fullmatch(source):
+        raise PracticelakeError(
+            f"source {cited(source)} is not valid: a source is 1 to 64 lower-case ASCII letters, "
+            "digits, '_' or '-', starting with a letter or digit"
+        )
+    return source
 
 
 def practice_of(key: str) -> str:
@@ -46,11 +61,14 @@ class RawZone:
 
     @staticmethod
     def object_key(practice_id: str, source: str, dataset: str, received: date, sha256: str) -> str:
+        problem = practice_id_problem(practice_id)
+        if problem:
+            raise PracticelakeError(problem)
         return "/".join(
             (
                 PREFIX,
-                f"practice_id={path_segment(practice_id)}",
-                f"source={path_segment(source)}",
+                f"practice_id={practice_id}",
+                f"source={check_source(source)}",
                 f"dataset={path_segment(dataset)}",
                 f"ingest_date={received.isoformat()}",
                 f"{sha256}.csv",

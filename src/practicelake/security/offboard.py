@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pyiceberg.catalog import Catalog
 from pyiceberg.table import Table
 
-from practicelake.ingest.raw import PREFIX, path_segment
+from practicelake.ingest.raw import PREFIX
 from practicelake.lakehouse.catalog import NAMESPACES, practice_partition
 from practicelake.lakehouse.journal import Journal
 from practicelake.lakehouse.lock import writer_lock
@@ -49,15 +49,13 @@ def offboard(
         Journal(store).recover(catalog)  # history is about to go: no dead run may need it
         keys = open_keys(settings)
         report = OffboardReport(practice_id=practice_id, keys_destroyed=keys.shred(practice_id))
-        segment = path_segment(practice_id)
-        if segment != practice_id:  # the raw zone files the practice's data key under this name
-            report.keys_destroyed |= keys.shred(segment)
         for table in practice_tables(catalog):
             deleted = delete_practice(table, practice_id)
             if deleted:
                 report.rows_deleted[".".join(table.name()[-2:])] = deleted
                 report.files_removed += forget_history(table)
-        report.raw_objects = sum(1 for _ in store.list(f"{PREFIX}/practice_id={segment}/"))
+        # A practice id stands as it is in object keys (settings.PRACTICE_ID): this folder is its own.
+        report.raw_objects = sum(1 for _ in store.list(f"{PREFIX}/practice_id={practice_id}/"))
     if on_done is not None:
         on_done(report)  # AUDIT: the offboarding record (who, practice, this report) is appended here
     return report
