@@ -82,10 +82,12 @@ def ingest(
     with _progress() as progress:
         task = progress.add_task("ingesting", total=None)
         report = lakehouse.ingest(practice, paths, source=source, batch=batch, on_file=lambda e: progress.advance(task))
-    for entry in report.failures:
-        err.print(f"[red]error[/red]: {entry.source_name} ({entry.batch}): {entry.reason}", highlight=False)
+    from rich.markup import escape
+
+    for label, message in report.problems():  # one line each: a file named, and its problem
+        err.print(f"[red]{label}[/red]: {escape(message)}", highlight=False, soft_wrap=True)
     out.print(reports.ingest(report))
-    if report.failures:
+    if report.failures or report.unreadable:
         raise typer.Exit(1)
 
 
@@ -129,13 +131,18 @@ def run(
     config: ConfigOption = None,
 ) -> None:
     """Ingest, transform and curate, in one go."""
+    from rich.markup import escape
+
     lakehouse = Lakehouse.open(_settings(config))
+    found = _by_practice(paths, practice)
+    for practice_id, _ in found:  # every practice refused before anything is stored
+        lakehouse.settings.practice(practice_id)
     failed = False
-    for practice_id, practice_paths in _by_practice(paths, practice):
+    for practice_id, practice_paths in found:
         report = lakehouse.ingest(practice_id, practice_paths)
-        for entry in report.failures:
-            err.print(f"[red]error[/red]: {entry.source_name} ({entry.batch}): {entry.reason}", highlight=False)
-        failed |= bool(report.failures)
+        for label, message in report.problems():
+            err.print(f"[red]{label}[/red]: {escape(message)}", highlight=False, soft_wrap=True)
+        failed |= bool(report.failures or report.unreadable)
         out.print(reports.ingest(report))
     with _progress() as progress:
         task = progress.add_task("transforming", total=None)
@@ -155,7 +162,8 @@ def _by_practice(paths: list[Path], practice: str | None) -> list[tuple[str, lis
     for path in paths:
         if not path.is_dir():
             raise PracticelakeError(f"{path}: not a folder of practice exports (or name the practice with --practice)")
-        found += [(sub.name, [sub]) for sub in sorted(path.iterdir()) if sub.is_dir()]
+        # A practice folder is named by its practice id; hidden folders (.git) are none.
+        found += [(sub.name, [sub]) for sub in sorted(path.iterdir()) if sub.is_dir() and not sub.name.startswith(".")]
     if not found:
         raise PracticelakeError("no practice folders found in " + ", ".join(map(str, paths)))
     return found

@@ -1,6 +1,7 @@
 """Ingest: exports -> raw zone (byte-exact, write-once, content-addressed) + manifest."""
 
 from practicelake.ingest.raw import RawZone
-from practicelake.ingest.receive import IngestReport, export_files, ingest
+from practicelake.ingest.receive import IngestReport, ingest
+from practicelake.ingest.scan import Skipped, export_files
 
-__all__ = ["IngestReport", "RawZone", "export_files", "ingest"]
+__all__ = ["IngestReport", "RawZone", "Skipped", "export_files", "ingest"]

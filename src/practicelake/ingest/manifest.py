@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 
 import pyarrow as pa
@@ -46,3 +47,14 @@ def append_entries(catalog: Catalog, entries: Sequence[ManifestEntry]) -> None:
     if entries:
         rows = pa.Table.from_pylist([asdict(e) for e in entries], schema=RAW_FILES)
         manifest_table(catalog).append(rows)
+
+
+def entry_json(entry: ManifestEntry) -> str:
+    """The entry as one line of JSON."""
+    return json.dumps(asdict(entry) | {"received_at": entry.received_at.isoformat()})
+
+
+def entry_from_json(line: str) -> ManifestEntry:
+    """The entry of `entry_json`; ValueError, KeyError or TypeError if the line is not one."""
+    entry = ManifestEntry(**json.loads(line))
+    return replace(entry, received_at=datetime.fromisoformat(str(entry.received_at)))

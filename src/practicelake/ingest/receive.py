@@ -1,16 +1,25 @@
-"""Exports -> raw zone. The practice comes from the operator, never from the file."""
+"""Exports -> raw zone. The practice comes from the operator, never from the file.
+
+Per file: read, checked (validate), its manifest row written to the journal, its object
+stored; the rows reach the manifest in batches, and the journal answers for the rows of a
+batch that an ingest did not live to append. A file that cannot be read is skipped and named;
+a file that fails its checks is stored and marked failed; neither stops the others.
+"""
 
 from __future__ import annotations
 
+import csv
 import secrets
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from pyiceberg.catalog import Catalog
 
-from practicelake.errors import MalformedFileError, PracticelakeError
+from practicelake.errors import MalformedFileError
+from practicelake.ingest.journal import IngestJournal
 from practicelake.ingest.manifest import (
     ALREADY_INGESTED,
     FAILED,
@@ -19,15 +28,22 @@ from practicelake.ingest.manifest import (
     append_entries,
     read_manifest,
 )
-from practicelake.ingest.raw import RawZone, sha256_hex
+from practicelake.ingest.raw import RawZone, check_source, sha256_hex
+from practicelake.ingest.scan import Skipped, export_files, read_export, shown
 from practicelake.ingest.validate import validate
 from practicelake.settings import Settings
+
+BATCH_ROWS = 500
+"""Manifest rows appended in one commit."""
 
 
 @dataclass
 class IngestReport:
     ingest_id: str
     entries: list[ManifestEntry] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    recovered: list[ManifestEntry] = field(default_factory=list)
+    """Rows of an ingest that died before appending them, appended by this one."""
 
     def count(self, status: str) -> int:
         return sum(1 for e in self.entries if e.status == status)
@@ -36,16 +52,14 @@ class IngestReport:
     def failures(self) -> list[ManifestEntry]:
         return [e for e in self.entries if e.status == FAILED]
 
+    @property
+    def unreadable(self) -> list[Skipped]:
+        return [s for s in self.skipped if s.unread]
 
-def export_files(paths: Iterable[Path]) -> Iterator[Path]:
-    """The files named, and the CSV files under the folders named, in a stable order."""
-    for path in paths:
-        if path.is_dir():
-            yield from sorted(p for p in path.rglob("*.csv") if p.is_file() and not p.name.startswith("."))
-        elif path.is_file():
-            yield path
-        else:
-            raise PracticelakeError(f"{path}: no such file or folder")
+    def problems(self) -> list[tuple[str, str]]:
+        """('error' or 'skipped', message): one line per failed file and per path left out."""
+        lines = [("error", f"{shown(e.source_name)} ({shown(e.batch)}): {e.reason}") for e in self.failures]
+        return lines + [("skipped", f"{shown(s.path)}: {s.reason}") for s in self.skipped]
 
 
 def ingest(
@@ -60,46 +74,126 @@ def ingest(
     on_file: Callable[[ManifestEntry], None] | None = None,
 ) -> IngestReport:
     settings.practice(practice_id)  # refuse a practice the deployment does not serve
-    files = list(export_files(paths))
+    check_source(source)
+    files, skipped = export_files(paths)
     now = datetime.now(UTC).replace(tzinfo=None)
-    report = IngestReport(ingest_id=f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}")
-    manifest = read_manifest(catalog)
-    seen = {
-        (row["dataset"], row["sha256"]): row["object_key"]
-        for row in manifest.to_pylist()
-        if row["practice_id"] == practice_id and row["status"] != ALREADY_INGESTED
-    }
-    for path in files:
-        data = path.read_bytes()
+    report = IngestReport(ingest_id=f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}", skipped=skipped)
+    manifest = read_manifest(catalog).to_pylist()
+    with IngestJournal(settings.state_dir, report.ingest_id) as journal:
+        left_behind = journal.left_behind()
+        receiver = Receiver(raw, journal, report, practice_id, source, batch, now)
+        receiver.know(manifest, left_behind)
+        try:
+            for path in files:
+                entry = receiver.receive(path)
+                if entry is not None:
+                    if len(receiver.pending) >= BATCH_ROWS:
+                        receiver.flush(catalog)
+                    if on_file:
+                        on_file(entry)
+        finally:
+            receiver.flush(catalog)
+        report.recovered = receiver.unrecorded(manifest, left_behind)
+        append_entries(catalog, report.recovered)
+        journal.finish()
+    return report
+
+
+class Receiver:
+    """One ingest's files into the raw zone, and what it knows of the objects already there."""
+
+    def __init__(
+        self,
+        raw: RawZone,
+        journal: IngestJournal,
+        report: IngestReport,
+        practice_id: str,
+        source: str,
+        batch: str | None,
+        now: datetime,
+    ) -> None:
+        self.raw, self.journal, self.report = raw, journal, report
+        self.practice_id, self.source, self.batch, self.now = practice_id, source, batch, now
+        self.seen: dict[tuple[str, str], str] = {}  # (dataset, sha256) -> object key, this practice
+        self.orphans: dict[tuple[str, str], str] = {}  # stored by a dead ingest, not in the manifest
+        self.pending: list[ManifestEntry] = []
+
+    def know(self, manifest: list[dict[str, Any]], left_behind: list[ManifestEntry]) -> None:
+        recorded = {row["object_key"] for row in manifest if row["status"] != ALREADY_INGESTED}
+        for row in manifest:
+            if row["practice_id"] == self.practice_id and row["status"] != ALREADY_INGESTED:
+                self.seen[(row["dataset"], row["sha256"])] = row["object_key"]
+        for entry in left_behind:
+            mine = entry.practice_id == self.practice_id and entry.status != ALREADY_INGESTED
+            if mine and entry.object_key not in recorded:
+                self.orphans[(entry.dataset, entry.sha256)] = entry.object_key
+
+    def receive(self, path: Path) -> ManifestEntry | None:
+        """The file's manifest row, its object stored; None if the file cannot be read."""
+        try:
+            data = read_export(path)
+        except OSError as exc:
+            self.report.skipped.append(Skipped(path, f"cannot be read: {exc.strerror or exc}", unread=True))
+            return None
         sha = sha256_hex(data)
         dataset = path.stem.lower()
-        key = raw.object_key(practice_id, source, dataset, now.date(), sha)
         status, reason = INGESTED, None
-        if (dataset, sha) in seen:
-            status, key = ALREADY_INGESTED, seen[(dataset, sha)]
+        if (dataset, sha) in self.seen:
+            status, key = ALREADY_INGESTED, self.seen[(dataset, sha)]
         else:
-            raw.write(key, data)  # an object left by an interrupted ingest holds the same bytes
-            seen[(dataset, sha)] = key
+            # An object a dead ingest stored on another day keeps its key: no second copy.
+            key = self.orphans.pop((dataset, sha), "") or self.raw.object_key(
+                self.practice_id, self.source, dataset, self.now.date(), sha
+            )
+            self.seen[(dataset, sha)] = key
             try:
                 validate(dataset, data)
             except MalformedFileError as exc:
                 status, reason = FAILED, str(exc)
+            except (ValueError, csv.Error) as exc:  # a check that could not finish is a failed file
+                status, reason = FAILED, f"cannot be checked: {type(exc).__name__}"
         entry = ManifestEntry(
-            practice_id=practice_id,
+            practice_id=self.practice_id,
             sha256=sha,
             dataset=dataset,
-            source=source,
-            batch=batch or path.parent.name,
-            source_name=path.name,
+            source=self.source,
+            batch=_text(self.batch or path.parent.name),
+            source_name=_text(path.name),
             object_key=key,
             size_bytes=len(data),
-            received_at=now,
+            received_at=self.now,
             status=status,
             reason=reason,
-            ingest_id=report.ingest_id,
+            ingest_id=self.report.ingest_id,
         )
-        report.entries.append(entry)
-        if on_file:
-            on_file(entry)
-    append_entries(catalog, report.entries)
-    return report
+        self.journal.add(entry)  # before the object: the row is never lost once the object exists
+        if status != ALREADY_INGESTED:
+            self.raw.write(key, data)  # False: an interrupted ingest stored these bytes already
+        self.report.entries.append(entry)
+        self.pending.append(entry)
+        return entry
+
+    def flush(self, catalog: Catalog) -> None:
+        append_entries(catalog, self.pending)
+        self.pending = []
+
+    def unrecorded(self, manifest: list[dict[str, Any]], left_behind: list[ManifestEntry]) -> list[ManifestEntry]:
+        """The rows of dead ingests the manifest still lacks, for objects that are stored."""
+        rows = {(r["ingest_id"], r["object_key"], r["source_name"], r["batch"], r["status"]) for r in manifest}
+        rows |= {(e.ingest_id, e.object_key, e.source_name, e.batch, e.status) for e in self.report.entries}
+        recorded = {row[1] for row in rows if row[4] != ALREADY_INGESTED}
+        missing = []
+        for entry in left_behind:
+            identity = (entry.ingest_id, entry.object_key, entry.source_name, entry.batch, entry.status)
+            if identity in rows or (entry.status != ALREADY_INGESTED and entry.object_key in recorded):
+                continue
+            if self.raw.store.exists(entry.object_key):
+                missing.append(entry)
+                rows.add(identity)
+                recorded.add(entry.object_key)
+        return missing
+
+
+def _text(name: str) -> str:
+    """A file or folder name as the manifest can hold it: bytes that are not UTF-8 replaced."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
