@@ -8,10 +8,11 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from practicelake import reports
-from practicelake.errors import PracticelakeError
+from practicelake.errors import PracticelakeError, describe_failure, one_line
 from practicelake.pipeline import Lakehouse
 from practicelake.query.command import sql_command
 from practicelake.security.audit_commands import audit_app
@@ -28,7 +29,8 @@ app = typer.Typer(
 )
 # Piped output is not cut to 80 columns: tables stay whole in logs and files.
 out = Console(width=None if Console().is_terminal else 160)
-err = Console(stderr=True)
+# Errors are one line whatever the terminal's width, piped or not: never wrapped, no emoji codes.
+err = Console(stderr=True, soft_wrap=True, emoji=False, highlight=False)
 
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", help="Settings file (default: ./practicelake.toml if present).")
@@ -175,9 +177,10 @@ def status(
     files: Annotated[bool, typer.Option("--files/--no-files", help="List every file.")] = True,
     config: ConfigOption = None,
 ) -> None:
-    """Reconcile every raw file (read = cleaned + quarantined + duplicates) and show the last runs."""
+    """Reconcile every raw file (read = cleaned + quarantined + duplicates), show quarantined rows
+    by rule, the last runs, and any run that did not finish."""
     lakehouse = Lakehouse.open(_settings(config))
-    balanced = reports.status(out, lakehouse.catalog, practice=practice, files=files)
+    balanced = reports.status(out, lakehouse.catalog, practice=practice, files=files, store=lakehouse.store)
     if not balanced:
         raise typer.Exit(1)
 
@@ -250,8 +253,12 @@ def main() -> None:
     """Entry point: user errors are one line on stderr and exit code 1, never a traceback."""
     try:
         app()
-    except PracticelakeError as exc:
-        err.print(f"[red]error[/red]: {exc}", highlight=False)
+    except Exception as exc:
+        # A full disk or a read-only mount (OSError, DuckDB, SQLite) is the user's to fix too.
+        message = describe_failure(exc)
+        if message is None:
+            raise
+        err.print("[red]error[/red]: " + escape(one_line(message)))
         sys.exit(1)
 
 

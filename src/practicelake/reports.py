@@ -5,27 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import duckdb
-import pyarrow.compute as pc
 from pyiceberg.catalog import Catalog
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from practicelake.clean.reconcile import recent_runs, reconcile
+from practicelake.clean.reconcile import Unfinished, lake_status
 from practicelake.clean.transform import TransformReport
 from practicelake.curate.runner import CurateReport
 from practicelake.ingest import IngestReport
 from practicelake.ingest.manifest import ALREADY_INGESTED, FAILED, INGESTED
+from practicelake.storage import ObjectStore
 from practicelake.synth import GenerationReport
-
-PER_PRACTICE_AND_DATASET = """
-select practice_id, dataset, count(*) as files,
-       sum(rows_read) as rows_read, sum(rows_cleaned) as rows_cleaned,
-       sum(rows_quarantined) as rows_quarantined, sum(rows_duplicate) as rows_duplicate,
-       count(*) filter (where status = 'failed') as failed_files, bool_and(balanced) as balanced
-from files group by all order by all
-"""
 
 
 def _cell(value: Any) -> str:
@@ -102,51 +93,42 @@ def curate(report: CurateReport) -> RenderableType:
     return Group(*lines)
 
 
-def practice_summary(catalog: Catalog, practice: str | None = None) -> tuple[Any, Any]:
-    """Per-file reconciliation and its roll-up per practice and dataset."""
-    files = reconcile(catalog)
-    if practice is not None:
-        files = files.filter(pc.equal(files["practice_id"], practice))
-    con = duckdb.connect()
-    con.register("files", files)
-    return files, con.sql(PER_PRACTICE_AND_DATASET).to_arrow_table()
+FILE_COLUMNS = ["practice_id", "batch", "dataset", "status", "rows_read", "rows_cleaned", "rows_quarantined",
+                "rows_duplicate", "balanced", "reason"]  # fmt: skip
+DATASET_COLUMNS = ["practice_id", "dataset", "files", "rows_read", "rows_cleaned", "rows_quarantined",
+                   "rows_duplicate", "failed_files", "balanced"]  # fmt: skip
+QUARANTINE_COLUMNS = ["practice_id", "entity", "rule", "rows"]
+RUN_COLUMNS = ["run_id", "started_at", "finished_at", "status", "rows_read", "rows_quarantined", "rows_duplicate"]
 
 
-def status(console: Console, catalog: Catalog, *, practice: str | None, files: bool) -> bool:
-    per_file, per_dataset = practice_summary(catalog, practice)
-    if files and per_file.num_rows:
-        columns = [
-            "practice_id",
-            "batch",
-            "dataset",
-            "status",
-            "rows_read",
-            "rows_cleaned",
-            "rows_quarantined",
-            "rows_duplicate",
-            "balanced",
-            "reason",
-        ]
-        rows = [[r[c] for c in columns] for r in per_file.to_pylist()]
-        console.print(_table("raw files", columns, rows))
-    columns = [
-        "practice_id",
-        "dataset",
-        "files",
-        "rows_read",
-        "rows_cleaned",
-        "rows_quarantined",
-        "rows_duplicate",
-        "failed_files",
-        "balanced",
-    ]
-    console.print(
-        _table("per practice and dataset", columns, [[r[c] for c in columns] for r in per_dataset.to_pylist()])
+def _rows(columns: list[str], rows: list[dict[str, Any]]) -> list[list[Any]]:
+    return [[row[c] for c in columns] for row in rows]
+
+
+def unfinished(run: Unfinished) -> str:
+    """One line about a run that did not finish, and what becomes of what it wrote."""
+    happened = f"run {run.run_id} ({run.command}) started at {run.started_at:%Y-%m-%d %H:%M:%S} UTC and "
+    happened += "is still running (the writer lock is held)" if run.running else "was interrupted"
+    return (
+        f"{happened}: its partial writes are not visible to readers, not counted here, "
+        "and will be rolled back by the next transform or curate"
     )
-    runs = recent_runs(catalog)
-    columns = ["run_id", "started_at", "finished_at", "status", "rows_read", "rows_quarantined", "rows_duplicate"]
-    console.print(_table("last runs", columns, [[r[c] for c in columns] for r in runs]))
-    unbalanced = [r for r in per_file.to_pylist() if r["status"] == "loaded" and not r["balanced"]]
-    for row in unbalanced:
+
+
+def status(
+    console: Console, catalog: Catalog, *, practice: str | None, files: bool, store: ObjectStore | None = None
+) -> bool:
+    """Draw `lake_status`; False if a loaded file does not reconcile."""
+    found = lake_status(catalog, store, practice)
+    if files and found.files:
+        console.print(_table("raw files", FILE_COLUMNS, _rows(FILE_COLUMNS, found.files)))
+    console.print(_table("per practice and dataset", DATASET_COLUMNS, _rows(DATASET_COLUMNS, found.datasets)))
+    if found.quarantine:
+        quarantined = _rows(QUARANTINE_COLUMNS, found.quarantine)
+        console.print(_table("quarantined rows by practice, entity and rule", QUARANTINE_COLUMNS, quarantined))
+    console.print(_table("last runs", RUN_COLUMNS, _rows(RUN_COLUMNS, found.runs)))
+    for run in found.unfinished:
+        console.print(Text(unfinished(run), style="yellow"))
+    for row in found.unbalanced:
         console.print(f"[red]not reconciled[/red]: {row['practice_id']} {row['dataset']} {row['sha256'][:12]}")
-    return not unbalanced
+    return not found.unbalanced

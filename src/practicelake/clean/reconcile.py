@@ -2,18 +2,34 @@
 
 The three right-hand counts are taken from the tables themselves (cleaned rows carry the
 hash of their raw file), not from what the transform said it did, so a lost or doubled
-row shows up here.
+row shows up here. A run that has not finished is left out: the tables are read as it
+found them, which is what the next run's recovery puts back (lakehouse.journal).
+
+`lake_status` gathers what `practicelake status` shows, as plain rows: reports.py draws
+them, and any other page can too.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 from pyiceberg.catalog import Catalog
 
 from practicelake.contracts import CONTRACTS
 from practicelake.ingest.manifest import read_manifest
+from practicelake.lakehouse import lock
+from practicelake.lakehouse.journal import Journal, command_of
 from practicelake.lakehouse.schemas import DUPLICATES, FILE_LOADS, QUARANTINE
+from practicelake.storage import ObjectStore
+
+QUARANTINE_RULES = pa.schema([QUARANTINE.field(name) for name in ("practice_id", "entity", "rule")])
+Snapshots = Mapping[str, int | None]  # table -> the snapshot to read it at (None: empty)
 
 LINEAGE_COLUMNS = pa.schema([pa.field("practice_id", pa.string()), pa.field("raw_file_sha256", pa.string())])
 
@@ -49,24 +65,65 @@ left join duplicate d using (practice_id, sha256)
 order by f.practice_id, f.batch, f.dataset, f.received_at
 """
 
+PER_PRACTICE_AND_DATASET = """
+select practice_id, dataset, count(*) as files,
+       sum(rows_read) as rows_read, sum(rows_cleaned) as rows_cleaned,
+       sum(rows_quarantined) as rows_quarantined, sum(rows_duplicate) as rows_duplicate,
+       count(*) filter (where status = 'failed') as failed_files, bool_and(balanced) as balanced
+from files group by all order by all
+"""
 
-def _scan(catalog: Catalog, identifier: str, schema: pa.Schema) -> pa.Table:
-    if not catalog.table_exists(identifier):
+QUARANTINE_BY_RULE = """
+select practice_id, entity, rule, count(*) as rows from quarantine group by all order by all
+"""
+
+
+@dataclass(frozen=True)
+class Unfinished:
+    """A transform or curate that started and has not finished."""
+
+    run_id: str
+    command: str  # transform or curate
+    started_at: datetime
+    running: bool  # the writer lock is held: it may still be at work, else it was interrupted
+
+
+@dataclass
+class LakeStatus:
+    files: list[dict[str, Any]]  # per raw file: status and the counts that must add up
+    datasets: list[dict[str, Any]]  # the same, per practice and dataset
+    quarantine: list[dict[str, Any]]  # rows quarantined per practice, entity and rule
+    runs: list[dict[str, Any]]  # the last runs, newest first
+    unfinished: list[Unfinished] = field(default_factory=list)
+
+    @property
+    def unbalanced(self) -> list[dict[str, Any]]:
+        """Loaded files whose rows do not add up: something was lost or doubled."""
+        return [r for r in self.files if r["status"] == "loaded" and not r["balanced"]]
+
+
+def _scan(catalog: Catalog, identifier: str, schema: pa.Schema, as_of: Snapshots) -> pa.Table:
+    """The table's `schema` columns, at its snapshot in `as_of` if it has one there."""
+    if not catalog.table_exists(identifier) or (identifier in as_of and as_of[identifier] is None):
         return schema.empty_table()
-    return catalog.load_table(identifier).scan(selected_fields=tuple(schema.names)).to_arrow()
+    scan = catalog.load_table(identifier).scan(selected_fields=tuple(schema.names), snapshot_id=as_of.get(identifier))
+    return scan.to_arrow()
 
 
-def reconcile(catalog: Catalog) -> pa.Table:
-    """One row per raw file: its status and the counts that must add up."""
+def reconcile(catalog: Catalog, as_of: Snapshots | None = None) -> pa.Table:
+    """One row per raw file: its status and the counts that must add up; each table in `as_of`
+    read at its snapshot there (`Journal.before_unfinished`: without the unfinished runs)."""
+    as_of = as_of or {}
     lineage = pa.concat_tables(
-        [_scan(catalog, f"cleaned.{c.entity}", LINEAGE_COLUMNS) for c in CONTRACTS], promote_options="permissive"
+        [_scan(catalog, f"cleaned.{c.entity}", LINEAGE_COLUMNS, as_of) for c in CONTRACTS],
+        promote_options="permissive",
     )
     relations = {
         "manifest": read_manifest(catalog),
         "cleaned_lineage": lineage,
-        "quarantine": _scan(catalog, "ops.quarantine", QUARANTINE),
-        "duplicates": _scan(catalog, "ops.duplicates", DUPLICATES),
-        "file_loads": _scan(catalog, "ops.file_loads", FILE_LOADS),
+        "quarantine": _scan(catalog, "ops.quarantine", QUARANTINE, as_of),
+        "duplicates": _scan(catalog, "ops.duplicates", DUPLICATES, as_of),
+        "file_loads": _scan(catalog, "ops.file_loads", FILE_LOADS, as_of),
     }
     con = duckdb.connect()
     for name, relation in relations.items():
@@ -74,9 +131,44 @@ def reconcile(catalog: Catalog) -> pa.Table:
     return con.sql(RECONCILE).to_arrow_table()
 
 
-def recent_runs(catalog: Catalog, limit: int = 5) -> list[dict[str, object]]:
-    if not catalog.table_exists("ops.runs"):
+def recent_runs(catalog: Catalog, limit: int = 5, as_of: Snapshots | None = None) -> list[dict[str, object]]:
+    as_of = as_of or {}
+    if not catalog.table_exists("ops.runs") or ("ops.runs" in as_of and as_of["ops.runs"] is None):
         return []
-    runs = catalog.load_table("ops.runs").scan().to_arrow().sort_by([("started_at", "descending")])
-    latest: list[dict[str, object]] = runs.slice(0, limit).to_pylist()
+    runs = catalog.load_table("ops.runs").scan(snapshot_id=as_of.get("ops.runs")).to_arrow()
+    latest: list[dict[str, object]] = runs.sort_by([("started_at", "descending")]).slice(0, limit).to_pylist()
     return latest
+
+
+def unfinished_runs(store: ObjectStore) -> list[Unfinished]:
+    """The runs that started and did not finish, oldest first. While the writer lock is held,
+    the newest of them may be at work; the others were interrupted."""
+    held = lock.current(store)
+    running = held is not None and not held[0].free(datetime.now(UTC))
+    runs = Journal(store).unfinished()
+    found = []
+    for i, run in enumerate(runs):
+        started_at = datetime.fromisoformat(str(run["started_at"]))
+        found.append(Unfinished(str(run["run_id"]), command_of(run), started_at, running and i == len(runs) - 1))
+    return found
+
+
+def lake_status(catalog: Catalog, store: ObjectStore | None = None, practice: str | None = None) -> LakeStatus:
+    """What `practicelake status` shows, as of the last finished runs (with `store`, an
+    unfinished run's partial writes are left out and the run is listed)."""
+    as_of = Journal(store).before_unfinished() if store is not None else {}
+    files = reconcile(catalog, as_of)
+    quarantine = _scan(catalog, "ops.quarantine", QUARANTINE_RULES, as_of)
+    if practice is not None:
+        files = files.filter(pc.equal(files["practice_id"], practice))
+        quarantine = quarantine.filter(pc.equal(quarantine["practice_id"], practice))
+    con = duckdb.connect()
+    con.register("files", files)
+    con.register("quarantine", quarantine)
+    return LakeStatus(
+        files=files.to_pylist(),
+        datasets=con.sql(PER_PRACTICE_AND_DATASET).to_arrow_table().to_pylist(),
+        quarantine=con.sql(QUARANTINE_BY_RULE).to_arrow_table().to_pylist(),
+        runs=recent_runs(catalog, as_of=as_of),
+        unfinished=unfinished_runs(store) if store is not None else [],
+    )

@@ -1,13 +1,16 @@
-"""The run journal: what makes a transform all-or-nothing across tables.
+"""The run journal: what makes a transform (or a curate) all-or-nothing across tables.
 
 Before its first commit a run records every table's current snapshot. If the run dies
 part-way, the next run finds the journal unfinished and puts each table back on the
 snapshot it had, so a re-run starts from exactly the state the dead run started from.
+Until then, `Journal.before_unfinished()` says what that state is (`practicelake status`
+reports as of it).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from pyiceberg.catalog import Catalog
@@ -43,6 +46,16 @@ class Journal:
             runs.append(json.loads(self.store.get(key)))
         return runs
 
+    def before_unfinished(self) -> dict[str, int | None]:
+        """Each table an unfinished run wrote, at the snapshot the oldest of them found it at:
+        what the next run's recovery puts back. Empty when every run finished."""
+        snapshots: dict[str, int | None] = {}
+        for run in reversed(self.unfinished()):  # newest first: the oldest's snapshot wins
+            recorded = run["snapshots"]
+            assert isinstance(recorded, dict)
+            snapshots.update(recorded)
+        return snapshots
+
     def recover(self, catalog: Catalog) -> list[str]:
         """Roll back every unfinished run, newest first; returns their ids."""
         rolled_back = []
@@ -62,3 +75,10 @@ class Journal:
             self.store.put_new(f"{PREFIX}/{run_id}/rolled_back.json", datetime.now(UTC).isoformat().encode())
             rolled_back.append(run_id)
         return rolled_back
+
+
+def command_of(run: Mapping[str, object]) -> str:
+    """transform or curate, from the tables the run recorded (only a curate writes curated ones)."""
+    snapshots = run.get("snapshots")
+    tables = snapshots if isinstance(snapshots, dict) else {}
+    return "curate" if any(str(name).startswith("curated.") for name in tables) else "transform"
