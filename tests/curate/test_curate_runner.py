@@ -8,19 +8,24 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 from pyiceberg.catalog.sql import SqlCatalog
 
 from clean.generated import batches, contents, small_export
-from lakes import local_settings
+from lakes import PRACTICES, local_settings
 from practicelake.curate.project import load_models
+from practicelake.curate.runner import practice_settings
+from practicelake.curate.snapshots import pinned, record_current
+from practicelake.lakehouse.catalog import current_snapshot_id, ensure_table
 from practicelake.pipeline import Lakehouse
+from practicelake.query import QueryService, Scope
 from practicelake.settings import Settings
 from practicelake.synth import GenerationReport
 
 RUNNER = Path(__file__).parent.parent / "clean" / "crash_runner.py"
 TABLES = [f"curated.{m.name}" for m in load_models() if m.contract.materialized == "table"]
-WATCHED = [*TABLES, "ops.curate_state", "ops.runs"]
+WATCHED = [*TABLES, "ops.curate_state", "ops.runs", "ops.curated_snapshots"]
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +54,16 @@ def state(lakehouse: Lakehouse) -> dict[str, tuple[int | None, str]]:
         snapshot = table.current_snapshot()
         out[identifier] = (snapshot.snapshot_id if snapshot else None, table.metadata_location)
     return out
+
+
+def pinned_at_current(lakehouse: Lakehouse) -> bool:
+    """What readers are given is every curated table at its current snapshot."""
+    pins = pinned(lakehouse.catalog)
+    assert sorted(f"curated.{name}" for name in pins) == sorted(TABLES)
+    return all(
+        current_snapshot_id(lakehouse.catalog.load_table(f"curated.{name}")) == pin.snapshot_id
+        for name, pin in pins.items()
+    )
 
 
 def files_of(lakehouse: Lakehouse, practice: str) -> dict[str, set[str]]:
@@ -85,7 +100,7 @@ def test_nothing_new_writes_nothing_and_a_new_batch_rebuilds_only_its_practice(
     lakehouse.curate()
     before = state(lakehouse)
     assert lakehouse.curate().run_id is None
-    assert state(lakehouse) == before  # no snapshot, no metadata file
+    assert state(lakehouse) == before  # no snapshot, no metadata file: the pins stay
 
     steady_files = files_of(lakehouse, steady)
     steady_rows = {t: [r for r in contents(lakehouse, t) if r["practice_id"] == steady] for t in TABLES}
@@ -93,6 +108,7 @@ def test_nothing_new_writes_nothing_and_a_new_batch_rebuilds_only_its_practice(
     lakehouse.transform()
     report = lakehouse.curate()
     assert report.practices == [late]
+    assert pinned_at_current(lakehouse)  # every table recorded, not only those the run rewrote
     assert files_of(lakehouse, steady) == steady_files  # its partitions were not rewritten
     assert {t: [r for r in contents(lakehouse, t) if r["practice_id"] == steady] for t in TABLES} == steady_rows
 
@@ -115,6 +131,45 @@ def test_replacing_the_value_units_rebuilds_every_practice(
     units.write_text("procedure_code,work_rvu\n99213,1.5\n", encoding="utf-8")
     report = Lakehouse.open(local_settings(tmp_path, value_units_file=units)).curate()
     assert report.practices == sorted(truth.practice_ids)
+
+
+def test_a_practices_configured_time_zone_rebuilds_that_practice_only(
+    exports: tuple[Path, GenerationReport], tmp_path: Path
+) -> None:
+    root, truth = exports
+    lakehouse = loaded(local_settings(tmp_path), root, truth)
+    lakehouse.curate()
+    moved = truth.practice_ids[0]
+    practices = {p: dict(v) for p, v in PRACTICES.items()} | {moved: PRACTICES[moved] | {"time_zone": "Asia/Tokyo"}}
+    report = Lakehouse.open(local_settings(tmp_path, practices=practices)).curate()
+    assert report.practices == [moved]
+    configured = practice_settings(local_settings(tmp_path, practices=practices)).to_pylist()
+    assert {"practice_id": moved, "time_zone": "Asia/Tokyo", "currency": PRACTICES[moved]["currency"]} in configured
+    assert {r["practice_id"] for r in configured} == set(PRACTICES)
+
+
+def test_a_table_made_again_for_new_columns_is_read_from_the_new_table(
+    exports: tuple[Path, GenerationReport], tmp_path: Path
+) -> None:
+    root, truth = exports
+    lakehouse = loaded(local_settings(tmp_path), root, truth)
+    lakehouse.curate()
+    name = "ar_summary"
+    old = lakehouse.catalog.load_table(f"curated.{name}").scan().to_arrow()
+    lakehouse.catalog.drop_table(f"curated.{name}")  # as a release whose ar_summary had one more column
+    legacy = old.append_column("retired", pa.array([1] * old.num_rows, pa.int64()))
+    ensure_table(lakehouse.catalog, f"curated.{name}", legacy.schema).append(legacy)
+    record_current(lakehouse.catalog, "earlier-release")
+    dropped = pinned(lakehouse.catalog)[name].metadata_location
+    with QueryService(lakehouse.catalog, freshness_seconds=0) as service:
+        assert "retired" in service.run(f"select * from {name}", Scope(None)).column_names
+        units = tmp_path / "units.csv"  # a new release: every practice is rebuilt
+        units.write_text("procedure_code,work_rvu\n99213,1.5\n", encoding="utf-8")
+        assert Lakehouse.open(local_settings(tmp_path, value_units_file=units)).curate().run_id is not None
+        table = lakehouse.catalog.load_table(f"curated.{name}")
+        assert pinned(lakehouse.catalog)[name].metadata_location == table.metadata_location != dropped
+        assert pinned_at_current(lakehouse)
+        assert "retired" not in service.run(f"select * from {name}", Scope(None)).column_names
 
 
 def test_a_value_units_file_without_its_columns_is_refused(tmp_path: Path) -> None:
