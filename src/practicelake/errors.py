@@ -81,8 +81,25 @@ def describe_failure(exc: BaseException) -> str | None:
 
     Besides practicelake's own errors: the machine's (a full disk, a read-only mount, a
     folder it may not write) from the OS, pyarrow, DuckDB (its temporary files) and the
-    SQLite catalog.
+    SQLite catalog. When such an error names no path and arose while handling an earlier
+    one that does (a write that failed, then the clean-up after it), the earlier one is told.
     """
+    message = _described(exc)
+    if message is None or _names_a_path(exc):
+        return message
+    earlier, seen = exc.__cause__ or exc.__context__, 0
+    while earlier is not None and seen < 10:
+        if _names_a_path(earlier):
+            return _described(earlier)
+        earlier, seen = earlier.__cause__ or earlier.__context__, seen + 1
+    return message
+
+
+def _names_a_path(exc: BaseException) -> bool:
+    return isinstance(exc, PracticelakeError) or (isinstance(exc, OSError) and exc.filename is not None)
+
+
+def _described(exc: BaseException) -> str | None:
     # Imported here: every module imports this one, and it must stay cheap to import.
     import duckdb
     import sqlalchemy.exc

@@ -101,3 +101,23 @@ def test_concurrent_replace_of_one_version_only_one_wins(settings: Settings) -> 
         t.join()
     assert len(results) == 6 and len([r for r in results if r]) == 1
     assert store.get("locks/race.json").startswith(b"writer ")
+
+
+def test_taking_the_writer_lock_removes_abandoned_temporary_files(local: Settings) -> None:
+    import os
+    import time
+    from pathlib import Path
+
+    from practicelake.lakehouse.lock import writer_lock
+
+    store = open_store(local)
+    store.put_new("raw/a.csv", b"data")
+    folder = Path(local.warehouse_uri.removeprefix("file://")) / "raw"
+    abandoned, in_progress = folder / ".tmp-4242-1700000000-abc", folder / f".tmp-{os.getpid()}-{int(time.time())}-def"
+    abandoned.write_bytes(b"half")
+    in_progress.write_bytes(b"being written")
+    an_hour_ago = time.time() - 3600
+    os.utime(abandoned, (an_hour_ago, an_hour_ago))
+    with writer_lock(store, kind="transform"):
+        assert not abandoned.exists() and in_progress.exists()
+    assert list(store.list("raw/")) == ["raw/a.csv"]

@@ -12,6 +12,7 @@ import queue
 import secrets
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import groupby
@@ -35,6 +36,7 @@ from practicelake.lakehouse.catalog import current_snapshot_id, ensure_table
 from practicelake.lakehouse.journal import Journal
 from practicelake.lakehouse.lock import writer_lock
 from practicelake.lakehouse.schemas import OPS_TABLES, cleaned_schema
+from practicelake.lakehouse.scratch import duckdb_session
 from practicelake.security.keystore import open_keys
 from practicelake.settings import Settings
 
@@ -70,12 +72,9 @@ def new_run_id() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
 
 
-def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
-    scratch = settings.state_dir / "duckdb-tmp"
-    scratch.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return duckdb.connect(
-        config={"temp_directory": str(scratch), "preserve_insertion_order": True, "memory_limit": "1GB"}
-    )
+def connect(settings: Settings) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+    """DuckDB for one run, spilling into its own folder of state_dir/duckdb-tmp (lakehouse.scratch)."""
+    return duckdb_session(settings.state_dir / "duckdb-tmp", {"preserve_insertion_order": True, "memory_limit": "1GB"})
 
 
 def transform(

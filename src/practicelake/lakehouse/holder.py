@@ -77,7 +77,12 @@ def process_identity(pid: int) -> str | None:
 def ended(record: Record) -> bool:
     """True only if the holder ran on this machine (same kernel boot and pid namespace) and its
     process is no longer running: a holder elsewhere is judged by its expiry alone."""
+    return process_ended(record.process, record.pid)
+
+
+def process_ended(identity: str | None, pid: int) -> bool:
+    """True only if `identity` (from process_identity) is of this machine and no longer runs."""
     machine = _machine()
-    if record.process is None or machine is None or not record.process.startswith(machine + "/"):
+    if identity is None or machine is None or not identity.startswith(machine + "/"):
         return False
-    return process_identity(record.pid) != record.process
+    return process_identity(pid) != identity
