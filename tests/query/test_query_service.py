@@ -165,6 +165,13 @@ def test_nothing_is_served_before_the_first_curate(tmp_path: Path) -> None:
             service.run("select * from visits", Scope(None))
 
 
+def test_a_recorded_snapshot_whose_files_are_gone_is_a_clear_error(service: QueryService, catalog: Catalog) -> None:
+    for task in catalog.load_table("curated.visits").scan().plan_files():
+        Path(task.file.file_path.removeprefix("file://")).unlink()  # as offboarding removes history
+    with pytest.raises(QueryFailed, match="visits: the snapshot the last curate recorded is gone"):
+        service.run("select count(*) from visits", P001)
+
+
 def test_only_the_tables_the_query_reads_are_loaded(service: QueryService, scans: list[str]) -> None:
     service.run("select count(*) from payer_mix", P001)
     assert scans == ["payer_mix"]

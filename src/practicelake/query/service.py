@@ -215,7 +215,13 @@ class QueryService:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        rows = _scan(self._table(pin), pin, scope)
+        try:
+            rows = _scan(self._table(pin), pin, scope)
+        except FileNotFoundError:
+            # Offboarding deletes a practice's rows and the history that held them.
+            raise QueryFailed(
+                f"{pin.name}: the snapshot the last curate recorded is gone; run `practicelake curate`"
+            ) from None
         with self._lock:
             self._cache[key] = rows
             while len(self._cache) > 1 and sum(t.nbytes for t in self._cache.values()) > self.cache_bytes:
