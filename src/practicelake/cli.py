@@ -84,8 +84,6 @@ def ingest(
     with _progress() as progress:
         task = progress.add_task("ingesting", total=None)
         report = lakehouse.ingest(practice, paths, source=source, batch=batch, on_file=lambda e: progress.advance(task))
-    from rich.markup import escape
-
     for label, message in report.problems():  # one line each: a file named, and its problem
         err.print(f"[red]{label}[/red]: {escape(message)}", highlight=False, soft_wrap=True)
     out.print(reports.ingest(report))
@@ -133,8 +131,6 @@ def run(
     config: ConfigOption = None,
 ) -> None:
     """Ingest, transform and curate, in one go."""
-    from rich.markup import escape
-
     lakehouse = Lakehouse.open(_settings(config))
     found = _by_practice(paths, practice)
     for practice_id, _ in found:  # every practice refused before anything is stored
