@@ -125,8 +125,12 @@ def test_one_transform_at_a_time(local: Settings) -> None:
     from practicelake.errors import LockedError
     from practicelake.lakehouse.lock import writer_lock
 
-    with writer_lock(local.state_dir), pytest.raises(LockedError, match="another transform or curate is running"):
-        Lakehouse.open(local).transform()
+    lakehouse = Lakehouse.open(local)
+    with (
+        writer_lock(lakehouse.store, kind="curate"),
+        pytest.raises(LockedError, match="the warehouse is locked by curate"),
+    ):
+        lakehouse.transform()
 
 
 def test_a_practice_no_longer_configured_is_refused_before_any_write(local: Settings, tmp_path: Path) -> None:

@@ -141,7 +141,7 @@ def test_unknown_practice_is_refused(tmp_path: Path) -> None:
 def test_refused_while_a_transform_or_curate_runs(tmp_path: Path) -> None:
     lakehouse = Lakehouse.open(local_settings(tmp_path))
     open_keys(lakehouse.settings).data_key(LEAVING)
-    with writer_lock(lakehouse.settings.state_dir), pytest.raises(LockedError):
+    with writer_lock(lakehouse.store, kind="transform"), pytest.raises(LockedError):
         offboard(lakehouse.settings, lakehouse.catalog, lakehouse.store, LEAVING)
     assert open_keys(lakehouse.settings).data_key(LEAVING)  # keys untouched
 

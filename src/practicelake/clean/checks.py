@@ -22,8 +22,8 @@ PARSE: dict[Kind, str] = {
     Kind.DATE: "try_cast(__text__ as date)",
     # Wall time in the practice's zone; a value with an offset (`Z`, `+02:00`, ` UTC`) is the
     # instant it names, here as the practice's wall time, so that the rules compare like with like.
-    Kind.TIMESTAMP: "case when regexp_matches(__text__, '" + "__OFFSET__" + "') "
-    "then timezone(expected_time_zone, __instant__) else try_cast(__text__ as timestamp) end",
+    Kind.TIMESTAMP: "case when __offset__ then timezone(expected_time_zone, __tz__) "
+    "else try_cast(__text__ as timestamp) end",
     Kind.TIME: "try_cast(__text__ as time)",
     Kind.BOOLEAN: "case when lower(__text__) in ('true', 't', 'yes', 'y', '1') then true "
     "when lower(__text__) in ('false', 'f', 'no', 'n', '0') then false end",
@@ -38,7 +38,9 @@ INSTANT = (
     "try_cast(regexp_replace(upper(__text__), '([T ][0-9]{1,2}:[0-9]{2})(\\s*(Z|UTC|GMT|[+-]))', '\\1:00\\2') "
     "as timestamptz)"
 )
-PARSE[Kind.TIMESTAMP] = PARSE[Kind.TIMESTAMP].replace("__OFFSET__", OFFSET).replace("__instant__", INSTANT)
+# Whether a value carries an offset. The usual `YYYY-MM-DD HH:MM:SS` cannot, and is told
+# apart without the regular expression (a CASE evaluates its branch only where it applies).
+HAS_OFFSET = "case when __text__ like '____-__-_____:__:__' then false else regexp_matches(__text__, __pattern__) end"
 # A date alone (`2024-03-05`): every timestamp with a time is longer.
 DATE_ONLY = "__value__ is not null and strlen(__text__) <= 10"
 # The columns each file brings besides its text: the practice it was ingested for, that
@@ -171,13 +173,24 @@ def _judged(contract: Contract) -> tuple[list[tuple[str, exp.Select]], list[Viol
     first check the row fails (NULL when it passes)."""
     read = [contract.column(name) for name in read_columns(contract.entity)]
     texts = [render(TRIMMED, c=ident(c.name)).as_(c.name + "__text", quoted=True) for c in read]
-    parsed = [render(PARSE[c.kind], text=_text(c)).as_(c.name, quoted=True) for c in read]
+    timed = [c for c in read if c.kind is Kind.TIMESTAMP]
+    offsets = [render(HAS_OFFSET, text=_text(c), pattern=literal(OFFSET)).as_(_offset(c), quoted=True) for c in timed]
+    zoned = [
+        render("case when __o__ then " + INSTANT + " end", text=_text(c), o=ident(_offset(c))).as_(_tz(c), quoted=True)
+        for c in timed
+    ]
+    parsed = [
+        render(PARSE[c.kind], text=_text(c), offset=ident(_offset(c)), tz=ident(_tz(c))).as_(c.name, quoted=True)
+        for c in read
+    ]
     known = [_time_known(c).as_(c.time_known, quoted=True) for c in read if c.time_known]
     checks = violations(contract)
     case = exp.Case(ifs=[exp.If(this=cond, true=literal(i)) for i, (cond, _) in enumerate(checks)])
     steps = [
         ("text_rows", exp.select(*(ident(c) for c in FILE_COLUMNS), *texts).from_("incoming")),
-        ("parsed_rows", exp.select("*", *parsed).from_("text_rows")),
+        ("offset_rows", exp.select("*", *offsets).from_("text_rows")),
+        ("instant_rows", exp.select("*", *zoned).from_("offset_rows")),
+        ("parsed_rows", exp.select("*", *parsed).from_("instant_rows")),
         ("typed_rows", exp.select("*", *known).from_("parsed_rows")),
         ("judged", exp.select("*", case.as_("violation")).from_("typed_rows")),
     ]
@@ -210,6 +223,14 @@ def _normalised(column: Column) -> exp.Expression:
     return value
 
 
+def _offset(column: Column) -> str:
+    return column.name + "__offset"
+
+
+def _tz(column: Column) -> str:
+    return column.name + "__tz"
+
+
 def instant_name(column: Column) -> str:
     """The working column holding the UTC instant of a value given with an offset (else NULL)."""
     return column.name + "__instant"
@@ -223,13 +244,10 @@ def date_only_name(column: Column) -> str:
 def _instant_columns(column: Column) -> list[exp.Expr]:
     """What the conversion to UTC needs besides the wall time (working columns, dropped once
     converted), and the cleaned column saying whether the export gave a time."""
-    text, value = _text(column), ident(column.name)
-    instant = render(
-        "case when regexp_matches(__text__, __offset__) then timezone('UTC', " + INSTANT + ") end",
-        text=text,
-        offset=literal(OFFSET),
-    )
-    date_only = render(DATE_ONLY, text=text, value=value)
+    # The instant as DuckDB holds it (its UTC epoch is what the conversion reads); NULL-ness of
+    # the value is left to the conversion, which only looks at a date alone where there is one.
+    instant = ident(_tz(column))
+    date_only = render("strlen(__text__) <= 10", text=_text(column))
     columns = [instant.as_(instant_name(column), quoted=True), date_only.as_(date_only_name(column), quoted=True)]
     if column.time_known:
         columns.append(ident(column.time_known).as_(column.time_known, quoted=True))

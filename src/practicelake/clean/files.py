@@ -94,10 +94,12 @@ def to_utc(rows: pa.Table, contract: Contract, context: RunContext) -> tuple[pa.
             if skipped is not None:
                 skipped = pc.and_(skipped, mask)
                 skipped_any = skipped if skipped_any is None else pc.or_(skipped_any, skipped)
-        instant = rows[instant_name(column)]
-        rows = rows.set_column(index, column.name, pc.if_else(pc.is_valid(instant), instant, utc))
+        instant = rows[instant_name(column)].cast(pa.int64()).cast(pa.timestamp("us"))  # its UTC epoch
+        if instant.null_count < len(instant):  # some values were given with an offset
+            utc = pc.if_else(pc.is_valid(instant), instant, utc)
+        rows = rows.set_column(index, column.name, utc)
         if skipped_any is not None:
-            given_time = pc.and_(pc.is_null(instant), pc.invert(rows[date_only_name(column)]))
+            given_time = pc.and_(pc.is_null(instant), pc.invert(pc.fill_null(rows[date_only_name(column)], False)))
             bad = pc.fill_null(pc.and_(skipped_any, given_time), False)
             here = pc.if_else(bad, pa.scalar(position, pa.int64()), pa.scalar(None, pa.int64()))
             gaps = here if gaps is None else pc.coalesce(gaps, here)

@@ -11,12 +11,14 @@ part-way is finished by running it again.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pyiceberg.catalog import Catalog
 from pyiceberg.table import Table
 
+from practicelake.curate.snapshots import record_current
 from practicelake.ingest.raw import PREFIX
 from practicelake.lakehouse.catalog import NAMESPACES, practice_partition
 from practicelake.lakehouse.journal import Journal
@@ -49,11 +51,17 @@ def offboard(
         Journal(store).recover(catalog)  # history is about to go: no dead run may need it
         keys = open_keys(settings)
         report = OffboardReport(practice_id=practice_id, keys_destroyed=keys.shred(practice_id))
+        emptied = []
         for table in practice_tables(catalog):
             deleted = delete_practice(table, practice_id)
             if deleted:
                 report.rows_deleted[".".join(table.name()[-2:])] = deleted
-                report.files_removed += forget_history(table)
+                emptied.append(table)
+        if any(name.startswith("curated.") for name in report.rows_deleted):
+            # Readers see the curated zone without the practice before its history goes.
+            record_current(catalog, f"offboard-{secrets.token_hex(4)}")
+        for table in emptied:
+            report.files_removed += forget_history(table)
         # A practice id stands as it is in object keys (settings.PRACTICE_ID): this folder is its own.
         report.raw_objects = sum(1 for _ in store.list(f"{PREFIX}/practice_id={practice_id}/"))
     if on_done is not None:
