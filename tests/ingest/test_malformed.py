@@ -18,10 +18,6 @@ BIG = 140 * 1024  # past the csv module's 128 KiB field limit
 WIDE = ",".join(f"c{i}" for i in range(100_000)).encode() + b"\n"
 
 FAILING = {
-    "quote never closes": (
-        HEADER + b'P001,"R5,Gov,insurer\n' + ROW * 3,
-        "line 2: a quoted field opens and never closes",
-    ),
     "cr only": ((HEADER + ROW * 3).replace(b"\n", b"\r"), "line ends are CR only (old Mac format)"),
     "a cr alone among lf": (HEADER + ROW + ROW.replace(b"\n", b"\r") + ROW, "line 3: a line ends with CR alone"),
     "first line over 128 KiB": (b"practice_id," + b"x" * BIG + b"\n" + ROW, "line 1: the header is 143,372 bytes"),
@@ -41,6 +37,8 @@ FAILING = {
     "utf-16": ((HEADER + ROW).decode().encode("utf-16"), "UTF-16 text"),
 }
 LOADED = {
+    # Its line is quarantined by the transform; the rows after it load (tests/clean/test_balance.py).
+    "quote never closes": HEADER + b'P001,"R5,Gov,insurer\n' + ROW * 3,
     "long last row, no final newline": HEADER + ROW + b"P001,PAY2,Gov," + b"x" * BIG,
     "lf and crlf mixed": HEADER + ROW.replace(b"\n", b"\r\n") + ROW,
     "a cr inside a quoted field": HEADER + b'P001,PAY2,"Gov\rernment",insurer\n',

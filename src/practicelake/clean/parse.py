@@ -122,7 +122,7 @@ def parse(contract: Contract, data: bytes) -> ParsedFile:
             table = _read(data, header, read, True, bad_rows)
         except (pa.ArrowInvalid, UnicodeDecodeError):
             table = None
-    if table is not None and table.num_rows + len(bad_rows) == expected:
+    if expected is not None and table is not None and table.num_rows + len(bad_rows) == expected:
         if bad_rows:  # only a single-threaded read numbers the bad rows
             bad_rows = []
             table = _read(data, header, read, False, bad_rows)
