@@ -50,6 +50,7 @@ def _progress() -> Progress:
         TimeElapsedColumn(),
         console=err,
         transient=True,
+        disable=not err.is_terminal,  # piped: no bar, and no blank line where it was
     )
 
 
@@ -149,7 +150,9 @@ def run(
         progress.update(task, description="curating")
         curated = lakehouse.curate(on_step=lambda step: progress.update(task, description=step, advance=1))
     out.print(reports.curate(curated))
-    if failed or (transformed.ledger and transformed.ledger.failed):
+    for practice_id, reason in sorted(curated.failed.items()):
+        err.print(f"[red]error[/red]: practice {practice_id} not curated: {escape(reason)}", highlight=False)
+    if failed or (transformed.ledger and transformed.ledger.failed) or curated.failed:
         raise typer.Exit(1)
 
 

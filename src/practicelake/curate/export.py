@@ -15,14 +15,17 @@ from pyiceberg.expressions import AlwaysTrue, BooleanExpression, In, Reference
 from sqlglot import exp
 
 from practicelake.curate.project import load_models
+from practicelake.curate.snapshots import open_pinned, pinned
 from practicelake.errors import PracticelakeError
 
 Format = Literal["duckdb", "parquet"]
 
 
 def curated_tables(catalog: Catalog) -> list[str]:
+    """The curated tables a completed curate recorded, in model order."""
     names = [m.name for m in load_models() if m.contract.materialized == "table"]
-    return [name for name in names if catalog.table_exists("curated." + name)]
+    recorded = pinned(catalog)
+    return [name for name in names if name in recorded]
 
 
 def export(catalog: Catalog, out: Path, fmt: Format, practices: list[str] | None = None) -> dict[str, int]:
@@ -39,9 +42,11 @@ def export(catalog: Catalog, out: Path, fmt: Format, practices: list[str] | None
     counts: dict[str, int] = {}
     if fmt == "parquet":
         partial.mkdir(parents=True)
+    pins = pinned(catalog)  # every table as one completed curate left it, as readers see them
     with duckdb.connect(str(partial) if fmt == "duckdb" else ":memory:") as con:
         for name in names:
-            rows = catalog.load_table("curated." + name).scan(row_filter=where).to_arrow()
+            table = open_pinned(catalog, pins[name])
+            rows = table.scan(row_filter=where, snapshot_id=pins[name].snapshot_id).to_arrow()
             counts[name] = rows.num_rows
             if fmt == "parquet":
                 pq.write_table(rows, partial / f"{name}.parquet")
