@@ -238,3 +238,40 @@ def test_each_practice_keeps_its_own_time_zone_in_a_shared_chunk(local: Settings
         "P002": datetime(2024, 7, 1, 13, 0),  # EDT, UTC-4
         "P003": datetime(2024, 7, 1, 8, 0),  # BST, UTC+1
     }
+
+
+ENCOUNTER_HEADER = (
+    "practice_id,encounter_id,appointment_id,patient_id,provider_id,location_id,encounter_date,place_of_service,"
+    "diagnosis_codes,notes"
+)
+
+
+def test_a_visit_before_the_patients_birth_year_is_quarantined(local: Settings, tmp_path: Path) -> None:
+    patients = export(
+        tmp_path,
+        "P001",
+        "2024-03",
+        "patients",
+        PATIENT_HEADER,
+        "P001,MRN00000001,,,2020-06-01,F,,,,,4001,,PAY1,2020-07-01,",
+        "P001,MRN00000002,,,1920-06-01,M,,,,,4001,,PAY1,2020-07-01,",  # over 89: no year to check
+    )
+    encounters = export(
+        tmp_path,
+        "P001",
+        "2024-03",
+        "encounters",
+        ENCOUNTER_HEADER,
+        "P001,E1,,MRN00000001,DR1,,2019-12-31,11,J06.9,",  # the year before the birth
+        "P001,E2,,MRN00000001,DR1,,2020-01-02,11,J06.9,",  # the birth year: cannot be told apart
+        "P001,E3,,MRN00000001,DR1,,2024-03-01,11,J06.9,",
+        "P001,E4,,MRN00000002,DR1,,1900-03-01,11,J06.9,",
+        "P001,E5,,MRN00000009,DR1,,2019-03-01,11,J06.9,",  # a patient the lake does not know
+    )
+    lakehouse = load(local, patients, encounters)
+    assert {r["encounter_id"] for r in rows(lakehouse, "cleaned.encounter")} == {"E2", "E3", "E4", "E5"}
+    quarantined = [(q["entity"], q["raw_line"], q["rule"]) for q in rows(lakehouse, "ops.quarantine")]
+    assert quarantined == [("encounter", 2, "visit_before_birth")]
+    from practicelake.clean.reconcile import reconcile
+
+    assert all(file["balanced"] for file in reconcile(lakehouse.catalog).to_pylist())

@@ -117,13 +117,13 @@ def pseudonymise(rows: pa.Table, contract: Contract, context: RunContext) -> pa.
     return rows
 
 
-def _counts(table: pa.Table) -> Counter[tuple[str, str]]:
+def counts_by_file(table: pa.Table) -> Counter[tuple[str, str]]:
     grouped = table.group_by(["practice_id", "raw_file_sha256"]).aggregate([([], "count_all")])
     keys = zip(grouped["practice_id"].to_pylist(), grouped["raw_file_sha256"].to_pylist(), strict=True)
     return Counter(dict(zip(keys, grouped["count_all"].to_pylist(), strict=True)))
 
 
-def _quarantine_rows(
+def quarantine_rows(
     entity: str, run_id: str, practices: list[str], shas: list[str], lines: list[int], found: list[Violation]
 ) -> pa.Table:
     n = len(lines)
@@ -227,8 +227,8 @@ def clean_chunk(
         found += [Violation(row.rule, None, row.detail) for row in bad]
     return CleanedChunk(
         accepted=accepted,
-        quarantined=_quarantine_rows(contract.entity, context.run_id, practices, shas, lines, found),
+        quarantined=quarantine_rows(contract.entity, context.run_id, practices, shas, lines, found),
         rows_read=Counter({(f.practice_id, f.sha256): f.parsed.rows_read for f in files}),
-        rows_accepted=_counts(accepted),
+        rows_accepted=counts_by_file(accepted),
         rows_quarantined=Counter(zip(practices, shas, strict=True)),
     )

@@ -24,6 +24,7 @@ from pyiceberg.catalog import Catalog
 from pyiceberg.table import Table
 
 from practicelake.clean.allocators import tune_allocators
+from practicelake.clean.births import VISIT_DATE, load_births, reject_visits_before_birth
 from practicelake.clean.files import RawFile, RunContext, clean_chunk
 from practicelake.clean.ledger import Ledger, ingested_files, pending_files
 from practicelake.clean.merge import Writer, merge
@@ -219,9 +220,11 @@ def _load_entity(
     schema = cleaned_schema(contract)
     properties = {"practicelake.run_id": context.run_id}
     writer = Writer(table, contract.cleaned_key, properties)
+    if contract.entity in VISIT_DATE:
+        load_births(con, catalog, sorted({str(f["practice_id"]) for f in files}))
     try:
         for parsed in prefetched(_chunks(raw, contract, files, ledger)):
-            chunk = clean_chunk(con, contract, parsed, context)
+            chunk = reject_visits_before_birth(con, contract, clean_chunk(con, contract, parsed, context))
             del parsed
             writer.finish()  # the previous chunk is in the table before this one is merged
             incoming = chunk.accepted.select(schema.names).cast(schema)
@@ -232,3 +235,5 @@ def _load_entity(
         writer.finish()
     finally:
         writer.close()
+        if contract.entity in VISIT_DATE:
+            con.unregister("births")

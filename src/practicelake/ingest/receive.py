@@ -80,7 +80,8 @@ def ingest(
     report = IngestReport(ingest_id=f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}", skipped=skipped)
     manifest = read_manifest(catalog).to_pylist()
     with IngestJournal(settings.state_dir, report.ingest_id) as journal:
-        left_behind = journal.left_behind()
+        # A practice no longer served (offboarded since) gets none of its dead ingest's rows back.
+        left_behind = [e for e in journal.left_behind() if e.practice_id in settings.practices]
         receiver = Receiver(raw, journal, report, practice_id, source, batch, now)
         receiver.know(manifest, left_behind)
         try:
