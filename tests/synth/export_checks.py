@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
@@ -136,7 +138,30 @@ def load(export: Export, dataset: str) -> duckdb.DuckDBPyConnection:
         else exp.column(c.name, quoted=True)
         for c in contract.columns
     ]
-    con.execute(sql(exp.select("n", "file", *typed).from_("raw").ctas("typed")))
+    # What the transform knows besides the file: each practice's settings (the generator writes
+    # them beside the exports), the day the file was received, whether a time was given.
+    practices = tomllib.loads((export.root / "practices.toml").read_text(encoding="utf-8"))["practices"]
+    configured = pa.table(
+        {
+            "configured_id": list(practices),
+            "expected_time_zone": [p["time_zone"] for p in practices.values()],
+            "expected_currency": [p["currency"] for p in practices.values()],
+        }
+    )
+    con.register("configured", configured)
+    known = [
+        render("strlen(__c__) > 10", c=exp.column(c.name, quoted=True)).as_(c.time_known, quoted=True)
+        for c in contract.columns
+        if c.time_known
+    ]
+    context = [
+        exp.column("expected_time_zone"),
+        exp.column("expected_currency"),
+        render("current_date").as_("received_on"),
+    ]
+    select = exp.select("n", "file", *typed, *context, *known).from_("raw")
+    select = select.join("configured", on="configured_id = folder", join_type="left")
+    con.execute(sql(select.ctas("typed")))
     return con
 
 

@@ -51,7 +51,7 @@ PATIENT = Contract(
         # Without a registration date, the record is as of the day the file was received.
         Rule(
             "born_before_record",
-            "date_of_birth <= received_on",
+            "registered_on is not null or date_of_birth <= received_on",
             "date_of_birth",
             "A patient is born before the day the record was received.",
         ),
