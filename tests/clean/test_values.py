@@ -35,6 +35,10 @@ def appointment(n: int, booked: str, start: str, *, kind: str = "new", status: s
     return ",".join(columns)
 
 
+def appointment_file(root: Path, *lines: str) -> Path:
+    return export(root, "P002", "2024-03", "appointments", HEADERS["appointments"], *lines)
+
+
 def load(local: Settings, *paths: Path, practice: str = "P002") -> Lakehouse:
     lakehouse = Lakehouse.open(local)
     lakehouse.ingest(practice, list(paths))
@@ -48,12 +52,8 @@ def appointments(lakehouse: Lakehouse) -> dict[str, dict[str, object]]:
 
 def test_a_timestamp_with_an_offset_is_converted_by_that_offset(local: Settings, tmp_path: Path) -> None:
     """P002 is in New York (UTC-5 in March before the change): a naive time is local there."""
-    path = export(
+    path = appointment_file(
         tmp_path,
-        "P002",
-        "2024-03",
-        "appointments",
-        HEADERS["appointments"],
         appointment(1, "2024-03-01T08:00:00Z", "2024-03-05T10:00:00+02:00"),
         appointment(2, "2024-03-01 08:00:00 UTC", "2024-03-05 10:00:00-0800"),
         appointment(3, "2024-03-01 08:00:00", "2024-03-05 10:00:00"),
@@ -77,12 +77,8 @@ def test_a_timestamp_with_an_offset_is_converted_by_that_offset(local: Settings,
 def test_rules_compare_offset_and_local_times_as_instants(local: Settings, tmp_path: Path) -> None:
     """Booked at 14:00 UTC (09:00 in New York) for a start at 10:00 New York time: before it.
     Booked at 16:00 UTC (11:00 New York) for that start: after it, quarantined."""
-    path = export(
+    path = appointment_file(
         tmp_path,
-        "P002",
-        "2024-03",
-        "appointments",
-        HEADERS["appointments"],
         appointment(1, "2024-03-05T14:00:00Z", "2024-03-05 10:00:00"),
         appointment(2, "2024-03-05T16:00:00Z", "2024-03-05 10:00:00"),
     )
@@ -92,12 +88,8 @@ def test_rules_compare_offset_and_local_times_as_instants(local: Settings, tmp_p
 
 
 def test_a_date_only_start_is_a_start_whose_time_is_unknown(local: Settings, tmp_path: Path) -> None:
-    path = export(
+    path = appointment_file(
         tmp_path,
-        "P002",
-        "2024-03",
-        "appointments",
-        HEADERS["appointments"],
         appointment(1, "2024-03-05 16:38:08", "2024-03-05"),  # booked the same day: kept
         appointment(2, "2024-03-01T18:38:08Z", "2024-03-05"),
         appointment(3, "2024-03-06 09:00:00", "2024-03-05"),  # booked the day after: quarantined
@@ -118,12 +110,8 @@ def test_a_date_only_start_is_a_start_whose_time_is_unknown(local: Settings, tmp
 
 def test_a_wall_time_the_clocks_skip_is_quarantined_not_clamped(local: Settings, tmp_path: Path) -> None:
     """New York skipped 02:00-03:00 on 10 March 2024 and repeated 01:00-02:00 on 3 November."""
-    path = export(
+    path = appointment_file(
         tmp_path,
-        "P002",
-        "2024-03",
-        "appointments",
-        HEADERS["appointments"],
         appointment(1, "2024-03-01 09:00:00", "2024-03-10 01:30:00"),
         appointment(2, "2024-03-01 09:00:00", "2024-03-10 02:30:00"),
         appointment(3, "2024-03-01 09:00:00", "2024-03-10 02:45:00"),
@@ -149,12 +137,8 @@ def test_a_wall_time_the_clocks_skip_is_quarantined_not_clamped(local: Settings,
 
 
 def test_an_unknown_appointment_type_is_kept_as_unknown(local: Settings, tmp_path: Path) -> None:
-    path = export(
+    path = appointment_file(
         tmp_path,
-        "P002",
-        "2024-03",
-        "appointments",
-        HEADERS["appointments"],
         appointment(1, "2024-03-01 09:00:00", "2024-03-05 10:00:00", kind=""),
         appointment(2, "2024-03-01 09:00:00", "2024-03-05 10:00:00", kind="Telehealth consult"),
         appointment(3, "2024-03-01 09:00:00", "2024-03-05 10:00:00", kind="Follow Up"),
