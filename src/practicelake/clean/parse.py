@@ -29,8 +29,6 @@ UNCLOSED_QUOTE = "unclosed_quote"
 # after its first character, read as is), or quoted from its first to its last character.
 _FIELD = rb'(?:"(?:[^"]|"")*"|[^",][^,]*|)'
 BALANCED = re.compile(_FIELD + rb"(?:," + _FIELD + rb")*")
-# Where a line ends with an empty line after it (LF, CRLF or CR line ends).
-BLANK_LINE = (b"\n\n", b"\r\r", b"\n\r")
 
 
 @dataclass(frozen=True)
@@ -72,16 +70,18 @@ def _read(data: bytes, names: list[str], read: list[str], threads: bool, bad_row
 
 
 def _header_line(data: bytes) -> bytes:
-    ends = [i for i in (data.find(b"\n"), data.find(b"\r")) if i >= 0]
-    return data[: min(ends)] if ends else data
+    end = data.find(b"\n")
+    end = len(data) if end < 0 else end
+    cr = data.find(b"\r", 0, end)
+    return data[: cr if cr >= 0 else end]
 
 
-def physical_records(data: bytes) -> int | None:
-    """The lines after the header, counted from the bytes; None when the file has blank lines
-    (then only a line-by-line read can say which lines hold records)."""
-    if any(pattern in data for pattern in BLANK_LINE):
-        return None
-    ends = data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+def physical_records(data: bytes) -> int:
+    """The lines after the header, counted from the bytes (LF, CRLF or CR line ends). Blank
+    lines count here and not for the parser: a file with one is read line by line."""
+    ends = data.count(b"\n")
+    if carriage_returns := data.count(b"\r"):
+        ends += carriage_returns - data.count(b"\r\n")
     lines = ends + (0 if data.endswith((b"\n", b"\r")) else 1)
     return lines - 1
 
@@ -116,13 +116,11 @@ def parse(contract: Contract, data: bytes) -> ParsedFile:
     read = list(read_columns(contract.entity))
     expected = physical_records(data)
     bad_rows: list[BadRow] = []
-    table = None
-    if expected is not None:
-        try:
-            table = _read(data, header, read, True, bad_rows)
-        except (pa.ArrowInvalid, UnicodeDecodeError):
-            table = None
-    if expected is not None and table is not None and table.num_rows + len(bad_rows) == expected:
+    try:
+        table: pa.Table | None = _read(data, header, read, True, bad_rows)
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        table = None
+    if table is not None and table.num_rows + len(bad_rows) == expected:
         if bad_rows:  # only a single-threaded read numbers the bad rows
             bad_rows = []
             table = _read(data, header, read, False, bad_rows)
