@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import replace
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyiceberg.catalog import Catalog
@@ -25,10 +26,16 @@ from practicelake.contracts import Contract
 VISIT_DATE = {"encounter": "encounter_date"}
 BEFORE_BIRTH = Violation("visit_before_birth", None, "the visit is in a year before the patient's birth year")
 
+# Only births after the chunk's first visit year can make a visit too early: the others are
+# left out of the join.
 CHECK = """
+with early_births as (
+    select practice_id, patient_key, birth_year from births
+    where birth_year > (select min(year(visit_date)) from chunk_visits)
+)
 select c.row_number
 from chunk_visits as c
-inner join births as b on b.practice_id = c.practice_id and b.patient_key = c.patient_key
+inner join early_births as b on b.practice_id = c.practice_id and b.patient_key = c.patient_key
 where year(c.visit_date) < b.birth_year
 """
 
@@ -54,7 +61,7 @@ def reject_visits_before_birth(con: duckdb.DuckDBPyConnection, contract: Contrac
     accepted = chunk.accepted
     visits = pa.table(
         {
-            "row_number": pa.array(range(accepted.num_rows), pa.int64()),
+            "row_number": pa.array(np.arange(accepted.num_rows, dtype=np.int64)),
             "practice_id": accepted["practice_id"],
             "patient_key": accepted["patient_key"],
             "visit_date": accepted[column],
