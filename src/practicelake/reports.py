@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from numbers import Number
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,8 @@ def _cell(value: Any) -> str:
 def _table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
     table = Table(title=title, title_justify="left")
     for i, name in enumerate(columns):
-        table.add_column(name, justify="left" if i < 2 else "right")
+        numbers = all(row[i] is None or isinstance(row[i], Number) for row in rows)
+        table.add_column(name, justify="right" if numbers and i >= 1 else "left")
     for row in rows:
         table.add_row(*(_cell(v) for v in row))
     return table
