@@ -77,13 +77,10 @@ def _header_line(data: bytes) -> bytes:
 
 
 def physical_records(data: bytes) -> int:
-    """The lines after the header, counted from the bytes (LF, CRLF or CR line ends). Blank
-    lines count here and not for the parser: a file with one is read line by line."""
-    ends = data.count(b"\n")
-    if carriage_returns := data.count(b"\r"):
-        ends += carriage_returns - data.count(b"\r\n")
-    lines = ends + (0 if data.endswith((b"\n", b"\r")) else 1)
-    return lines - 1
+    """The lines after the header, counted from the bytes by their LF ends. A file whose
+    parser count differs (a record across lines, a blank line, a line ending in CR alone) is
+    read line by line instead, where every line end counts."""
+    return data.count(b"\n") + (0 if data.endswith(b"\n") else 1) - 1
 
 
 def _lines(data: bytes) -> tuple[list[BadRow], bytes, np.ndarray]:
