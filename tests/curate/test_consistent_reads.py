@@ -12,10 +12,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from clean.generated import batches, small_export
 from lakes import local_settings
+from practicelake.curate.export import export
 from practicelake.curate.project import load_models
 from practicelake.curate.snapshots import pinned
 from practicelake.lakehouse.catalog import current_snapshot_id, open_catalog
@@ -137,6 +139,12 @@ def test_after_a_killed_curate_reads_see_the_last_completed_one(
     assert killed.returncode == 137, killed.stderr
     assert set(READ_TABLES) - set(moved(lakehouse)) == {LAST_READ}  # the others committed, the run dead
     assert read(service) == old
+    # A copy for BI tools is of the same completed curate.
+    copy = tmp_path / "copy.duckdb"
+    export(lakehouse.catalog, copy, "duckdb")
+    with duckdb.connect(str(copy), read_only=True) as con:
+        copied = con.execute(ACROSS_TABLES).fetchall()[0]
+    assert dict(zip(old, copied, strict=True)) == old
 
     report = Lakehouse.open(settings).curate()
     assert len(report.rolled_back) == 1 and report.run_id is not None
