@@ -20,7 +20,7 @@ PRACTICE = Contract(
     rules=(
         Rule(
             "time_zone_mismatch",
-            "time_zone = expected_time_zone",
+            "lower(time_zone) = lower(expected_time_zone)",
             "time_zone",
             "The exported time zone differs from the practice's time zone in the settings.",
         ),
