@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+import pyarrow as pa
+
 from clean.lake import export, quarantine_rules, rows
 from practicelake.contracts import BY_DATASET
 from practicelake.pipeline import Lakehouse
@@ -193,3 +195,15 @@ def test_the_settings_are_the_one_source_of_a_practices_zone(local: Settings, tm
     assert rules == ["currency_mismatch", "time_zone_mismatch", "time_zone_mismatch"]
     (practice,) = rows(lakehouse, "cleaned.practice")
     assert (practice["name"], practice["time_zone"]) == ("Good", "Africa/Johannesburg")
+
+
+def test_only_plain_wall_times_skip_the_offset_steps() -> None:
+    """The offset steps are left out only for rows whose timestamps cannot hold an offset."""
+    from practicelake.clean.files import _plain_wall_times
+
+    plain = ["", "2024-03-05", "2024-3-5", "2024-03-05 10:00:00", "2024-03-05T10:00:00", "2024-03-05 10:00"]
+    assert _plain_wall_times(pa.array(plain))
+    assert _plain_wall_times(pa.array(plain).slice(2))
+    for offset in ("2024-03-05T10:00-05", "2024-03-05 10:00Z", "2024-03-05 10:00:00Z", "2024-03-05 10:00:00 UTC"):
+        assert not _plain_wall_times(pa.array([*plain, offset])), offset
+        assert not _plain_wall_times(pa.array([offset, *plain]).slice(0, 1)), offset

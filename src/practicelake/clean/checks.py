@@ -38,6 +38,7 @@ INSTANT = (
     "try_cast(regexp_replace(upper(__text__), '([T ][0-9]{1,2}:[0-9]{2})(\\s*(Z|UTC|GMT|[+-]))', '\\1:00\\2') "
     "as timestamptz)"
 )
+WALL_TIME = "try_cast(__text__ as timestamp)"
 # Whether a value carries an offset. The usual `YYYY-MM-DD HH:MM:SS` cannot, and is told
 # apart without the regular expression (a CASE evaluates its branch only where it applies).
 HAS_OFFSET = "case when __text__ like '____-__-_____:__:__' then false else regexp_matches(__text__, __pattern__) end"
@@ -166,31 +167,37 @@ def read_columns(entity: str) -> tuple[str, ...]:
     return tuple(c.name for c in contract.columns if c.cleaned_name is not None or c.name in looked_at)
 
 
-def _judged(contract: Contract) -> tuple[list[tuple[str, exp.Select]], list[Violation]]:
-    """The steps from `incoming` (text columns, the practice the file was ingested for, its
-    raw_file_sha256 and raw_line) to `judged`: each
-    column trimmed (`<name>__text`) and parsed (`<name>`), and `violation`, the index of the
-    first check the row fails (NULL when it passes)."""
+def _judged(contract: Contract, offsets: bool) -> tuple[list[tuple[str, exp.Select]], list[Violation]]:
+    """The steps from `incoming` (text columns and FILE_COLUMNS) to `judged`: each column
+    trimmed (`<name>__text`) and parsed (`<name>`), and `violation`, the index of the first
+    check the row fails (NULL when it passes). Without `offsets`, for rows whose timestamps
+    are all known to be plain wall times, the steps that read offsets are left out."""
     read = [contract.column(name) for name in read_columns(contract.entity)]
     texts = [render(TRIMMED, c=ident(c.name)).as_(c.name + "__text", quoted=True) for c in read]
     timed = [c for c in read if c.kind is Kind.TIMESTAMP]
-    offsets = [render(HAS_OFFSET, text=_text(c), pattern=literal(OFFSET)).as_(_offset(c), quoted=True) for c in timed]
+    found_offsets = [
+        render(HAS_OFFSET, text=_text(c), pattern=literal(OFFSET)).as_(_offset(c), quoted=True) for c in timed
+    ]
     zoned = [
         render("case when __o__ then " + INSTANT + " end", text=_text(c), o=ident(_offset(c))).as_(_tz(c), quoted=True)
         for c in timed
     ]
+    parse = PARSE if offsets else PARSE | {Kind.TIMESTAMP: WALL_TIME}
     parsed = [
-        render(PARSE[c.kind], text=_text(c), offset=ident(_offset(c)), tz=ident(_tz(c))).as_(c.name, quoted=True)
+        render(parse[c.kind], text=_text(c), offset=ident(_offset(c)), tz=ident(_tz(c))).as_(c.name, quoted=True)
         for c in read
     ]
     known = [_time_known(c).as_(c.time_known, quoted=True) for c in read if c.time_known]
     checks = violations(contract)
     case = exp.Case(ifs=[exp.If(this=cond, true=literal(i)) for i, (cond, _) in enumerate(checks)])
-    steps = [
-        ("text_rows", exp.select(*(ident(c) for c in FILE_COLUMNS), *texts).from_("incoming")),
-        ("offset_rows", exp.select("*", *offsets).from_("text_rows")),
-        ("instant_rows", exp.select("*", *zoned).from_("offset_rows")),
-        ("parsed_rows", exp.select("*", *parsed).from_("instant_rows")),
+    steps = [("text_rows", exp.select(*(ident(c) for c in FILE_COLUMNS), *texts).from_("incoming"))]
+    if offsets and timed:
+        steps += [
+            ("offset_rows", exp.select("*", *found_offsets).from_("text_rows")),
+            ("instant_rows", exp.select("*", *zoned).from_("offset_rows")),
+        ]
+    steps += [
+        ("parsed_rows", exp.select("*", *parsed).from_(steps[-1][0])),
         ("typed_rows", exp.select("*", *known).from_("parsed_rows")),
         ("judged", exp.select("*", case.as_("violation")).from_("typed_rows")),
     ]
@@ -231,9 +238,12 @@ def _tz(column: Column) -> str:
     return column.name + "__tz"
 
 
+INSTANT_SUFFIX = "__instant"
+
+
 def instant_name(column: Column) -> str:
     """The working column holding the UTC instant of a value given with an offset (else NULL)."""
-    return column.name + "__instant"
+    return column.name + INSTANT_SUFFIX
 
 
 def date_only_name(column: Column) -> str:
@@ -241,16 +251,17 @@ def date_only_name(column: Column) -> str:
     return column.name + "__date_only"
 
 
-def _instant_columns(column: Column) -> list[exp.Expr]:
+def _instant_columns(column: Column, offsets: bool) -> list[exp.Expr]:
     """What the conversion to UTC needs besides the wall time (working columns, dropped once
     converted), and the cleaned column saying whether the export gave a time."""
     # The instant as DuckDB holds it (its UTC epoch is what the conversion reads); NULL-ness of
     # the value is left to the conversion, which only looks at a date alone where there is one.
-    instant = ident(_tz(column))
-    date_only = render("strlen(__text__) <= 10", text=_text(column))
-    columns = [instant.as_(instant_name(column), quoted=True), date_only.as_(date_only_name(column), quoted=True)]
-    if column.time_known:
+    columns = [ident(_tz(column)).as_(instant_name(column), quoted=True)] if offsets else []
+    if column.time_known:  # a date alone is where the time is not known
         columns.append(ident(column.time_known).as_(column.time_known, quoted=True))
+    elif not column.needs_time:  # (where a time is needed, a date alone is quarantined)
+        date_only = render("strlen(__text__) <= 10", text=_text(column))
+        columns.append(date_only.as_(date_only_name(column), quoted=True))
     return columns
 
 
@@ -260,10 +271,10 @@ def _time_known(column: Column) -> exp.Expression:
     return render("case when __value__ is not null then not (__d__) end", value=ident(column.name), d=date_only)
 
 
-def clean_query(contract: Contract) -> tuple[str, list[Violation]]:
+def clean_query(contract: Contract, offsets: bool = True) -> tuple[str, list[Violation]]:
     """One pass over `incoming`: every row in cleaned-zone columns (normalised, identifiers
     dropped, patient ids not yet pseudonymised), with its lineage and `violation`."""
-    steps, found = _judged(contract)
+    steps, found = _judged(contract, offsets)
     columns: list[exp.Expr] = []
     for column in contract.columns:
         name = column.cleaned_name
@@ -282,7 +293,7 @@ def clean_query(contract: Contract) -> tuple[str, list[Violation]]:
         else:
             columns.append(_normalised(column).as_(name, quoted=True))
         if column.kind is Kind.TIMESTAMP:
-            columns += _instant_columns(column)
+            columns += _instant_columns(column, offsets)
     lineage = [ident("expected_practice_id"), ident("raw_file_sha256"), ident("raw_line"), ident("violation")]
     query = exp.select(*columns, *lineage).from_("judged")
     for name, step in steps:
@@ -295,6 +306,7 @@ class CompiledContract:
     """A contract's query, built once per process."""
 
     sql: str
+    wall_time_sql: str  # the same, for rows whose timestamps all are plain wall times
     violations: list[Violation]
     # violations[gap_violation + i]: the i-th timestamp column's wall time does not exist in
     # the practice's zone (found when converting to UTC, after the query).
@@ -313,4 +325,5 @@ def gap_violations(contract: Contract) -> list[Violation]:
 def compiled(entity: str) -> CompiledContract:
     contract = BY_ENTITY[entity]
     query, found = clean_query(contract)
-    return CompiledContract(query, found + gap_violations(contract), len(found))
+    wall_time_query, _ = clean_query(contract, offsets=False)
+    return CompiledContract(query, wall_time_query, found + gap_violations(contract), len(found))

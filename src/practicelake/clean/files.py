@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from datetime import date
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from practicelake.clean.checks import Violation, compiled, date_only_name, instant_name
+from practicelake.clean.checks import INSTANT_SUFFIX, Violation, compiled, date_only_name, instant_name
 from practicelake.clean.parse import ParsedFile
 from practicelake.clean.pseudonym import Pseudonyms
-from practicelake.contracts import Contract, Kind, Pii
+from practicelake.contracts import Column, Contract, Kind, Pii
 from practicelake.lakehouse.schemas import QUARANTINE
 
 # DuckDB scans a registered Arrow table on one thread: a chunk is judged in this many parts.
@@ -74,13 +75,29 @@ def _as_utc(local: pa.ChunkedArray, zone: str) -> tuple[pa.ChunkedArray, pa.Chun
     return converted.cast(pa.int64()).cast(pa.timestamp("us")), skipped
 
 
+def _date_only(rows: pa.Table, column: Column) -> pa.ChunkedArray | None:
+    """Which values are a date alone (None: none can be, the contract quarantines them)."""
+    if column.time_known:
+        return pc.invert(pc.fill_null(rows[column.time_known], True))
+    if column.needs_time:
+        return None
+    return pc.fill_null(rows[date_only_name(column)], False)
+
+
+def drop_unused_instants(rows: pa.Table) -> pa.Table:
+    """The instant columns no value of which was given with an offset (the usual case), dropped
+    before the rows are filtered and converted."""
+    unused = [n for n in rows.column_names if n.endswith(INSTANT_SUFFIX) and rows[n].null_count == rows.num_rows]
+    return rows.drop_columns(unused) if unused else rows
+
+
 def to_utc(rows: pa.Table, contract: Contract, context: RunContext) -> tuple[pa.Table, pa.ChunkedArray | None]:
     """Practice wall times -> naive UTC; a value given with an offset is already its instant.
     Returns the rows and, per row, the index among the contract's timestamp columns of the
     first one whose wall time does not exist in the practice's zone (None: no such row). A date
     alone at a skipped midnight is the first instant of that day."""
     columns = [c for c in contract.columns if c.kind is Kind.TIMESTAMP]
-    working = [name for c in columns for name in (instant_name(c), date_only_name(c))]
+    working = [n for c in columns for n in (instant_name(c), date_only_name(c)) if n in rows.column_names]
     if not columns or rows.num_rows == 0:
         return rows.drop_columns(working), None
     masks = _zone_masks(rows, context)
@@ -94,12 +111,16 @@ def to_utc(rows: pa.Table, contract: Contract, context: RunContext) -> tuple[pa.
             if skipped is not None:
                 skipped = pc.and_(skipped, mask)
                 skipped_any = skipped if skipped_any is None else pc.or_(skipped_any, skipped)
-        instant = rows[instant_name(column)].cast(pa.int64()).cast(pa.timestamp("us"))  # its UTC epoch
-        if instant.null_count < len(instant):  # some values were given with an offset
+        instant = None
+        if instant_name(column) in rows.column_names:  # some values were given with an offset
+            instant = rows[instant_name(column)].cast(pa.int64()).cast(pa.timestamp("us"))  # its UTC epoch
             utc = pc.if_else(pc.is_valid(instant), instant, utc)
         rows = rows.set_column(index, column.name, utc)
         if skipped_any is not None:
-            given_time = pc.and_(pc.is_null(instant), pc.invert(pc.fill_null(rows[date_only_name(column)], False)))
+            given_time = pc.is_null(instant) if instant is not None else pa.repeat(True, rows.num_rows)
+            date_only = _date_only(rows, column)
+            if date_only is not None:
+                given_time = pc.and_(given_time, pc.invert(date_only))
             bad = pc.fill_null(pc.and_(skipped_any, given_time), False)
             here = pc.if_else(bad, pa.scalar(position, pa.int64()), pa.scalar(None, pa.int64()))
             gaps = here if gaps is None else pc.coalesce(gaps, here)
@@ -142,6 +163,34 @@ def quarantine_rows(
     )
 
 
+def _plain_wall_times(text: pa.Array) -> bool:
+    """Every value is empty, a date alone, or `YYYY-MM-DD HH:MM[:SS]` to the character (a colon
+    before the minutes' end), read straight from the array's buffers."""
+    if text.type != pa.string():
+        return False
+    _, offset_buffer, data_buffer = text.buffers()
+    offsets = np.frombuffer(offset_buffer, dtype=np.int32)[text.offset : text.offset + len(text) + 1]
+    if data_buffer is None:
+        return True
+    data = np.frombuffer(data_buffer, dtype=np.uint8)
+    lengths, starts = np.diff(offsets), offsets[:-1]
+    plain = lengths <= 10
+    for length, colon in ((19, 16), (16, 13)):  # with seconds, without
+        chosen = lengths == length
+        plain[chosen] = data[starts[chosen] + colon] == ord(":")
+    return bool(plain.all())
+
+
+def may_hold_offsets(rows: pa.Table, contract: Contract) -> bool:
+    """False when every timestamp text is surely a plain wall time (the rows then skip the
+    steps that read offsets)."""
+    for column in contract.columns:
+        timed = column.kind is Kind.TIMESTAMP and column.name in rows.column_names
+        if timed and not all(_plain_wall_times(chunk) for chunk in rows[column.name].chunks):
+            return True
+    return False
+
+
 def _with_file_columns(raw: RawFile, context: RunContext) -> pa.Table:
     """The file's text rows with what the checks know of the file (see checks.FILE_COLUMNS)."""
     rows = raw.parsed.rows
@@ -153,8 +202,10 @@ def _with_file_columns(raw: RawFile, context: RunContext) -> pa.Table:
         "expected_currency": pa.scalar(context.currency(raw.practice_id)),
         "received_on": pa.scalar(raw.received_on, pa.date32()),
     }
+    zeros = pa.array(np.zeros(n, dtype=np.int32))
     for name, value in constants.items():
-        rows = rows.append_column(name, pa.repeat(value, n))
+        # One value for the whole file: dictionary-encoded, it costs an index a row, not a copy.
+        rows = rows.append_column(name, pa.DictionaryArray.from_arrays(zeros, pa.array([value.as_py()], value.type)))
     return rows
 
 
@@ -190,7 +241,8 @@ def clean_chunk(
         # parts run side by side, one per core, and so do their pseudonyms and time zones.
         cursor = con.cursor()
         cursor.register("incoming", part)
-        judged = cursor.execute(query.sql).to_arrow_table()
+        sql = query.sql if may_hold_offsets(part, contract) else query.wall_time_sql
+        judged = drop_unused_instants(cursor.execute(sql).to_arrow_table())
         cursor.close()
         rejected_mask = pc.is_valid(judged["violation"])
         rejected = judged.select(["expected_practice_id", "raw_file_sha256", "raw_line", "violation"])
