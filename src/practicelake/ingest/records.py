@@ -34,14 +34,14 @@ def check_records(text: str, width: int) -> None:
     from a short one here; the transform checks that value against its contract (type,
     format, allowed values) and quarantines the row if it no longer holds. Line ends are
     checked first (check_line_ends)."""
-    quoted = deque(QUOTED.finditer(text), maxlen=TAIL) if '"' in text else deque[re.Match[str]]()
-    # A quote left open in a complete file costs its own line only: the transform reads the
-    # file line by line then, and quarantines the line whose quote does not close on it.
-    if quoted and not quoted[-1]["closed"] and not text.endswith("\n"):
-        line = line_of(text, quoted[-1].start())
-        raise MalformedFileError(f"truncated: line {line} ends inside a quoted field and the file has no final newline")
+    # A file that ends with its newline is not cut short. A quote left open in it costs its own
+    # line only: the transform reads the file line by line then, and quarantines that line.
     if text.endswith("\n"):
         return
+    quoted = deque(QUOTED.finditer(text), maxlen=TAIL) if '"' in text else deque[re.Match[str]]()
+    if quoted and not quoted[-1]["closed"]:
+        line = line_of(text, quoted[-1].start())
+        raise MalformedFileError(f"truncated: line {line} ends inside a quoted field and the file has no final newline")
     start = last_row_start(text, quoted)
     fields = QUOTED.sub("", text[start:]).count(",") + 1
     if fields < width:
