@@ -8,6 +8,7 @@ where mounting is not allowed), filled up or remounted read-only after the earli
 from __future__ import annotations
 
 import errno
+import os
 import re
 import subprocess
 import sys
@@ -36,8 +37,11 @@ def disk(tmp_path: Path) -> Iterator[Path]:
     mounted = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mount)], capture_output=True, text=True
     )
-    if mounted.returncode != 0:
-        pytest.skip(f"a small file system cannot be mounted here: {mounted.stderr.strip()}")
+    if mounted.returncode != 0 and os.geteuid() != 0:
+        pytest.skip("mounting a small file system needs root")
+    # As root (CI and the development machines run the suite as root) the mount must work:
+    # these tests never silently stop running.
+    assert mounted.returncode == 0, f"tmpfs could not be mounted: {mounted.stderr.strip()}"
     try:
         yield mount
     finally:

@@ -154,7 +154,7 @@ def test_a_table_made_again_for_new_columns_is_read_from_the_new_table(
     root, truth = exports
     lakehouse = loaded(local_settings(tmp_path), root, truth)
     lakehouse.curate()
-    name = "ar_summary"
+    name, every_column = "ar_summary", "select * from ar_summary"
     old = lakehouse.catalog.load_table(f"curated.{name}").scan().to_arrow()
     lakehouse.catalog.drop_table(f"curated.{name}")  # as a release whose ar_summary had one more column
     legacy = old.append_column("retired", pa.array([1] * old.num_rows, pa.int64()))
@@ -162,14 +162,14 @@ def test_a_table_made_again_for_new_columns_is_read_from_the_new_table(
     record_current(lakehouse.catalog, "earlier-release")
     dropped = pinned(lakehouse.catalog)[name].metadata_location
     with QueryService(lakehouse.catalog, freshness_seconds=0) as service:
-        assert "retired" in service.run(f"select * from {name}", Scope(None)).column_names
+        assert "retired" in service.run(every_column, Scope(None)).column_names
         units = tmp_path / "units.csv"  # a new release: every practice is rebuilt
         units.write_text("procedure_code,work_rvu\n99213,1.5\n", encoding="utf-8")
         assert Lakehouse.open(local_settings(tmp_path, value_units_file=units)).curate().run_id is not None
         table = lakehouse.catalog.load_table(f"curated.{name}")
         assert pinned(lakehouse.catalog)[name].metadata_location == table.metadata_location != dropped
         assert pinned_at_current(lakehouse)
-        assert "retired" not in service.run(f"select * from {name}", Scope(None)).column_names
+        assert "retired" not in service.run(every_column, Scope(None)).column_names
 
 
 def test_a_value_units_file_without_its_columns_is_refused(tmp_path: Path) -> None:

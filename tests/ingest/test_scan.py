@@ -3,14 +3,16 @@ reason; it never opens a FIFO and never follows a link out of the folder."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+from typing import Any
 
-import pytest
-
-from lakes import config_file
+from lakes import config_file, local_settings
 from practicelake.ingest.manifest import ManifestEntry, read_manifest
 from practicelake.pipeline import Lakehouse
 from practicelake.settings import Settings
@@ -84,18 +86,66 @@ def test_a_file_that_vanishes_is_named_and_the_others_go_on(local: Settings, tmp
     assert len(read_manifest(lakehouse.catalog)) == 2
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
-def test_an_unreadable_file_is_named_and_the_others_go_on(local: Settings, tmp_path: Path) -> None:
-    batch = tmp_path / "2024-01"
-    batch.mkdir()
-    (batch / "charges.csv").write_bytes(b"x\n")
-    (batch / "charges.csv").chmod(0)
-    (batch / "payers.csv").write_bytes(PAYERS)
-    report = Lakehouse.open(local).ingest("P001", [batch])
-    assert [e.source_name for e in report.entries] == ["payers.csv"]
-    assert [(s.path.name, s.reason) for s in report.unreadable] == [
-        ("charges.csv", "cannot be read: Permission denied")
-    ]
+NOBODY = 65534
+
+
+def ingest_as_nobody(settings: Settings, root: Path, batch: Path) -> dict[str, Any]:
+    """The ingest of `batch` in a child process that has given up root (root reads any file):
+    the lake under `root` is handed to nobody first, and the modules are loaded beforehand."""
+    warm = root / "warm"
+    warm.mkdir()
+    (warm / "payers.csv").write_bytes(PAYERS)
+    Lakehouse.open(settings).ingest("P001", [warm])
+    for folder, names, files in os.walk(root):
+        for name in [*names, *files]:
+            if name != "charges.csv":
+                os.chown(os.path.join(folder, name), NOBODY, NOBODY)
+    os.chown(root, NOBODY, NOBODY)
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        try:
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+            report = Lakehouse.open(settings).ingest("P001", [batch])
+            found = {
+                "entries": [e.source_name for e in report.entries],
+                "unreadable": [[s.path.name, s.reason] for s in report.unreadable],
+            }
+        except BaseException as exc:  # reported to the test, which fails on it
+            found = {"error": repr(exc)}
+        os.write(write_end, json.dumps(found).encode())
+        os._exit(0)
+    os.close(write_end)
+    os.waitpid(child, 0)
+    with os.fdopen(read_end, "rb") as answer:
+        result: dict[str, Any] = json.loads(answer.read())
+    return result
+
+
+def test_an_unreadable_file_is_named_and_the_others_go_on() -> None:
+    root = Path(tempfile.mkdtemp(prefix="practicelake-unreadable-"))  # outside pytest's 0700 folders
+    try:
+        settings = local_settings(root)
+        batch = root / "2024-01"
+        batch.mkdir()
+        (batch / "charges.csv").write_bytes(b"x\n")
+        (batch / "charges.csv").chmod(0)
+        (batch / "payers.csv").write_bytes(PAYERS.replace(b"PAY1", b"PAY2"))
+        if os.geteuid() == 0:
+            found = ingest_as_nobody(settings, root, batch)
+        else:
+            report = Lakehouse.open(settings).ingest("P001", [batch])
+            found = {
+                "entries": [e.source_name for e in report.entries],
+                "unreadable": [[s.path.name, s.reason] for s in report.unreadable],
+            }
+        assert found == {
+            "entries": ["payers.csv"],
+            "unreadable": [["charges.csv", "cannot be read: Permission denied"]],
+        }
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_command_line_prints_one_line_per_failure_and_skip(local: Settings, tmp_path: Path) -> None:
