@@ -260,7 +260,7 @@ def _instant_columns(column: Column, offsets: bool) -> list[exp.Expr]:
     if column.time_known:  # a date alone is where the time is not known
         columns.append(ident(column.time_known).as_(column.time_known, quoted=True))
     elif not column.needs_time:  # (where a time is needed, a date alone is quarantined)
-        date_only = render("strlen(__text__) <= 10", text=_text(column))
+        date_only = render(DATE_ONLY, text=_text(column), value=ident(column.name))
         columns.append(date_only.as_(date_only_name(column), quoted=True))
     return columns
 
