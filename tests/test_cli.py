@@ -92,9 +92,9 @@ def test_contracts_are_printed_from_the_declarations(tmp_path: Path) -> None:
 
 
 def test_init_creates_the_key_encryption_key_once_and_is_audited(tmp_path: Path) -> None:
-    from practicelake.cli import app
-    from practicelake.security.audit import AuditLog
-    from practicelake.security.keystore import open_keys
+    from practicelake.audit.log import AuditLog
+    from practicelake.cli.main import app
+    from practicelake.crypto.keystore import open_keys
     from practicelake.settings import load_settings
 
     config = config_file(tmp_path / "practicelake.toml", local_settings(tmp_path), dev_mode=False)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from practicelake.contracts.docs import render_markdown
 from practicelake.curate import docs as metrics_docs
+from practicelake.lakehouse.docs import render_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from lakes import config_file, local_settings
+from practicelake.crypto.keystore import open_keys
 from practicelake.errors import IntegrityError, PracticelakeError, SettingsError, UnknownPracticeError
 from practicelake.pipeline import Lakehouse
-from practicelake.security.keystore import open_keys
-from practicelake.security.offboard import offboard
+from practicelake.pipeline.offboard import offboard
 from practicelake.settings import PRACTICE_ID_RULE
 
 ZONE = {"time_zone": "Europe/London", "currency": "GBP"}

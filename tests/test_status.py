@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from clean.generated import batches, contents, small_export
 from lakes import config_file, local_settings
 from practicelake.clean.reconcile import reconcile
-from practicelake.cli import app
+from practicelake.cli.main import app
 from practicelake.lakehouse.journal import Journal
 from practicelake.pipeline import Lakehouse
 from practicelake.synth import GenerationReport

@@ -1,3 +1,3 @@
-from practicelake.cli import main
+from practicelake.cli.main import main
 
 main()

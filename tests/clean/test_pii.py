@@ -21,8 +21,8 @@ from practicelake.clean.checks import read_columns
 from practicelake.clean.parse import parse
 from practicelake.clean.pseudonym import pseudonym
 from practicelake.contracts import BY_DATASET, Pii
+from practicelake.crypto.keystore import open_keys
 from practicelake.pipeline import Lakehouse
-from practicelake.security.keystore import open_keys
 from practicelake.settings import Settings
 
 IDENTIFYING = (Pii.PATIENT_ID, Pii.DIRECT, Pii.FREE_TEXT, Pii.POSTAL_CODE, Pii.BIRTH_DATE)

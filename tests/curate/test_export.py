@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from clean.generated import ingest_all, small_export
 from lakes import config_file, local_settings
-from practicelake.cli import app
+from practicelake.cli.main import app
 from practicelake.curate.export import curated_tables, export
 from practicelake.errors import PracticelakeError
 from practicelake.pipeline import Lakehouse
@@ -69,8 +69,8 @@ def duckdb_ident(name: str) -> str:
 
 
 def test_cli_export_is_on_the_audit_record(lakehouse: Lakehouse, tmp_path: Path) -> None:
-    from practicelake.security.audit import AuditLog
-    from practicelake.security.keystore import open_keys
+    from practicelake.audit.log import AuditLog
+    from practicelake.crypto.keystore import open_keys
 
     settings = lakehouse.settings
     config = config_file(tmp_path / "practicelake.toml", settings)

@@ -17,13 +17,13 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from lakes import config_file
-from practicelake.cli import app
+from practicelake.access.principals import Principal, PrincipalStore
+from practicelake.cli.main import app
+from practicelake.cli.output import OutputFormat
+from practicelake.cli.sql import prompt
 from practicelake.lakehouse.catalog import open_catalog
 from practicelake.query import QueryService
-from practicelake.query.command import prompt
-from practicelake.query.output import OutputFormat
 from practicelake.query.reader import Reader
-from practicelake.security.principals import Principal, PrincipalStore
 from practicelake.settings import Settings
 
 QUERY = "select practice_id, sum(visits) as visits, sum(charges) as charges from access_daily group by 1 order by 1"

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from practicelake.security.audit import AuditLog, access_entry, admin_entry
+from practicelake.audit.log import AuditLog, access_entry, admin_entry
 
 TEST_KEY = bytes(range(32))  # a fixed key for tests only
 OTHER_KEY = bytes(range(100, 132))  # the key someone rewriting the log would have to use

@@ -10,7 +10,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from lakes import config_file, local_settings
-from practicelake.security.principals import Principal, PrincipalStore
+from practicelake.access.principals import Principal, PrincipalStore
 
 
 @dataclass

@@ -15,13 +15,13 @@ import pytest
 
 from clean.generated import ingest_all, small_export
 from lakes import local_settings
+from practicelake.access.principals import AuthenticationError, Principal, PrincipalStore
+from practicelake.audit.log import AuditLog
 from practicelake.errors import PracticelakeError
 from practicelake.pipeline import Lakehouse
 from practicelake.query import QueryService
 from practicelake.query.identity import identify
 from practicelake.query.reader import Reader
-from practicelake.security.audit import AuditLog
-from practicelake.security.principals import AuthenticationError, Principal, PrincipalStore
 
 PASSWORD = "correct horse battery staple"  # a test account on a throwaway store
 AUDIT_KEY = b"k" * 32  # a test key for a throwaway log

@@ -28,8 +28,7 @@ from audit_helper import (
 )
 
 from lakes import local_settings
-from practicelake.errors import SettingsError
-from practicelake.security.audit import (
+from practicelake.audit.log import (
     GENESIS,
     AuditDetailsError,
     AuditFilter,
@@ -40,6 +39,7 @@ from practicelake.security.audit import (
     admin_entry,
     sql_fingerprint,
 )
+from practicelake.errors import SettingsError
 
 
 @pytest.fixture

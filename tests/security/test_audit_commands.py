@@ -10,9 +10,9 @@ import pytest
 from audit_helper import SECRET_SQL, Clock, audit_key, encode, fill, lines, records, write
 from typer.testing import CliRunner, Result
 
+from practicelake.audit.log import AuditKey, AuditLog, access_entry
+from practicelake.cli.audit import audit_app
 from practicelake.errors import SettingsError
-from practicelake.security.audit import AuditKey, AuditLog, access_entry
-from practicelake.security.audit_commands import audit_app
 from practicelake.settings import Settings, load_settings
 
 Run = Callable[..., Result]

@@ -13,9 +13,9 @@ import pytest
 from moto import mock_aws
 
 from lakes import local_settings
+from practicelake.crypto.keystore import KeyStore, init_keys, open_keys
+from practicelake.crypto.kms import AwsKmsKeyProvider, KeyProviderError
 from practicelake.errors import SettingsError
-from practicelake.security.keystore import KeyStore, init_keys, open_keys
-from practicelake.security.kms import AwsKmsKeyProvider, KeyProviderError
 
 REGION = "eu-west-1"
 

@@ -8,11 +8,11 @@ from datetime import date
 
 import pytest
 
+from practicelake.crypto.envelope import HEADER, NONCE_BYTES
+from practicelake.crypto.keystore import ShreddedError, open_keys
+from practicelake.crypto.kms import KeyProviderError
 from practicelake.errors import IntegrityError
 from practicelake.ingest.raw import RawZone
-from practicelake.security.envelope import HEADER, NONCE_BYTES
-from practicelake.security.keystore import ShreddedError, open_keys
-from practicelake.security.kms import KeyProviderError
 from practicelake.settings import Settings
 from practicelake.storage import open_store
 

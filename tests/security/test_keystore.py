@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from lakes import local_settings
+from practicelake.crypto.keystore import KeyStore, ShreddedError, init_keys, open_keys
+from practicelake.crypto.kms import KeyProviderError, LocalKeyProvider
 from practicelake.errors import SettingsError
-from practicelake.security.keystore import KeyStore, ShreddedError, init_keys, open_keys
-from practicelake.security.kms import KeyProviderError, LocalKeyProvider
 
 
 def key_store(folder: Path, kek: str = "kek.key") -> KeyStore:

@@ -12,13 +12,13 @@ from typer.testing import CliRunner
 
 from clean.generated import ingest_all, small_export
 from lakes import config_file, local_settings, s3_settings
+from practicelake.cli.practice import practice_app
+from practicelake.crypto.keystore import ShreddedError, open_keys
 from practicelake.errors import IntegrityError, LockedError, UnknownPracticeError
 from practicelake.lakehouse.catalog import NAMESPACES
 from practicelake.lakehouse.lock import writer_lock
 from practicelake.pipeline import Lakehouse
-from practicelake.security.commands import practice_app
-from practicelake.security.keystore import ShreddedError, open_keys
-from practicelake.security.offboard import OffboardReport, offboard
+from practicelake.pipeline.offboard import OffboardReport, offboard
 
 LEAVING = "P001"
 

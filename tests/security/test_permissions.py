@@ -7,11 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from practicelake.access import permissions
 from principals_helper import principal
 
+from practicelake.access.permissions import access_for, allows, curated_tables, money_columns, render_markdown
 from practicelake.curate.project import load_models
-from practicelake.security import permissions
-from practicelake.security.permissions import access_for, allows, curated_tables, money_columns, render_markdown
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCHMARKS = ["benchmark_access_monthly", "benchmark_revenue_monthly", "benchmark_ar_monthly"]

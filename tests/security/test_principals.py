@@ -12,14 +12,14 @@ import pytest
 from argon2 import PasswordHasher
 from principals_helper import Clock, new_password, store_at
 
-from practicelake.errors import PracticelakeError
-from practicelake.security.principals import (
+from practicelake.access.principals import (
     REFUSED_BEARER,
     REFUSED_LOGIN,
     AuthenticationError,
     PrincipalError,
     PrincipalStore,
 )
+from practicelake.errors import PracticelakeError
 
 
 @pytest.fixture

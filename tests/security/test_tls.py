@@ -15,8 +15,8 @@ import pytest
 from cryptography import x509
 
 from lakes import local_settings
+from practicelake.crypto.tls import certificate_files, server_context, write_certificate
 from practicelake.errors import SettingsError
-from practicelake.security.tls import certificate_files, server_context, write_certificate
 from practicelake.settings import Settings
 
 GREETING = b"practicelake over TLS\n"

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 import typer
+from practicelake.cli import users as user_commands
 from principals_helper import new_password, write_config
 from typer.testing import CliRunner, Result
 
+from practicelake.access.permissions import render_markdown
+from practicelake.access.principals import AuthenticationError, PrincipalStore
+from practicelake.cli.users import AdminAction, tokens_app, users_app
 from practicelake.errors import PracticelakeError, UnknownPracticeError
-from practicelake.security import user_commands
-from practicelake.security.permissions import render_markdown
-from practicelake.security.principals import AuthenticationError, PrincipalStore
-from practicelake.security.user_commands import AdminAction, tokens_app, users_app
 from practicelake.settings import Settings
 
 runner = CliRunner()

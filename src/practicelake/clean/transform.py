@@ -31,6 +31,7 @@ from practicelake.clean.merge import Writer, merge
 from practicelake.clean.parse import parse
 from practicelake.clean.pseudonym import Pseudonyms
 from practicelake.contracts import CONTRACTS, Contract
+from practicelake.crypto.keystore import open_keys
 from practicelake.errors import PracticelakeError
 from practicelake.ingest.raw import RawZone
 from practicelake.lakehouse.catalog import current_snapshot_id, ensure_table
@@ -38,7 +39,6 @@ from practicelake.lakehouse.journal import Journal
 from practicelake.lakehouse.lock import writer_lock
 from practicelake.lakehouse.schemas import OPS_TABLES, cleaned_schema
 from practicelake.lakehouse.scratch import duckdb_session
-from practicelake.security.keystore import open_keys
 from practicelake.settings import Settings
 
 CHUNK_ROWS = 400_000

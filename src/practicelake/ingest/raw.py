@@ -13,10 +13,10 @@ import hashlib
 import re
 from datetime import date
 
+from practicelake.crypto.envelope import EnvelopeError, seal, unseal
+from practicelake.crypto.keystore import KeyStore, ShreddedError
+from practicelake.crypto.kms import KeyProviderError
 from practicelake.errors import IntegrityError, PracticelakeError
-from practicelake.security.envelope import EnvelopeError, seal, unseal
-from practicelake.security.keystore import KeyStore, ShreddedError
-from practicelake.security.kms import KeyProviderError
 from practicelake.settings import cited, practice_id_problem
 from practicelake.storage import ObjectStore
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from practicelake.access.principals import TOKEN, AuthenticationError, Principal, PrincipalStore
+from practicelake.audit.log import admin_entry
 from practicelake.query.reader import AuditSink
-from practicelake.security.audit import admin_entry
-from practicelake.security.principals import TOKEN, AuthenticationError, Principal, PrincipalStore
 
 NO_IDENTITY = "say who you are: --user NAME (the password is asked), or an API token in PRACTICELAKE_TOKEN"
 

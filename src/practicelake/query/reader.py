@@ -13,12 +13,12 @@ from collections.abc import Callable, Mapping
 
 import pyarrow as pa
 
+from practicelake.access.permissions import access_for
+from practicelake.access.principals import Principal
+from practicelake.audit.log import AuditEntry, access_entry
 from practicelake.errors import PracticelakeError
 from practicelake.query.scope import Scope, View
 from practicelake.query.service import BENCHMARKS, QueryService
-from practicelake.security.audit import AuditEntry, access_entry
-from practicelake.security.permissions import access_for
-from practicelake.security.principals import Principal
 
 AuditSink = Callable[[AuditEntry], object]
 QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")

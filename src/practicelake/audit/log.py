@@ -42,8 +42,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from practicelake.errors import PracticelakeError, SettingsError
-from practicelake.security.audit_record import (
+from practicelake.audit.record import (
     GENESIS,
     AuditDetailsError,
     AuditEntry,
@@ -58,6 +57,7 @@ from practicelake.security.audit_record import (
     sql_fingerprint,
     utc,
 )
+from practicelake.errors import PracticelakeError, SettingsError
 from practicelake.settings import Settings
 
 AuditKey = Callable[[], bytes]

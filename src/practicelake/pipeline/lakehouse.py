@@ -8,13 +8,13 @@ from pathlib import Path
 
 from pyiceberg.catalog import Catalog
 
+from practicelake.audit.admin import record
 from practicelake.clean.transform import TransformReport, transform
+from practicelake.crypto.keystore import open_keys
 from practicelake.curate.runner import CurateReport, curate
 from practicelake.ingest import IngestReport, RawZone, ingest
 from practicelake.ingest.manifest import ALREADY_INGESTED, FAILED, INGESTED, ManifestEntry
 from practicelake.lakehouse.catalog import open_catalog
-from practicelake.security.keystore import open_keys
-from practicelake.security.operations import record
 from practicelake.settings import Settings
 from practicelake.storage import ObjectStore, open_store
 

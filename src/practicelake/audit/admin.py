@@ -6,8 +6,8 @@ import os
 import pwd
 from collections.abc import Iterable, Mapping
 
-from practicelake.security.audit import AuditLog, admin_entry
-from practicelake.security.keystore import open_keys
+from practicelake.audit.log import AuditLog, admin_entry
+from practicelake.crypto.keystore import open_keys
 from practicelake.settings import Settings
 
 

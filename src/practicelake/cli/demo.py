@@ -7,10 +7,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-from practicelake import reports
+from practicelake.cli import render as reports
+from practicelake.cli.output import render
 from practicelake.pipeline import Lakehouse
 from practicelake.query import QueryService, Scope
-from practicelake.query.output import render
 from practicelake.settings import Settings, load_settings
 from practicelake.synth import generate
 

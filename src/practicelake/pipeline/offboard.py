@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from pyiceberg.catalog import Catalog
 from pyiceberg.table import Table
 
+from practicelake.crypto.keystore import open_keys
 from practicelake.curate.snapshots import record_current
 from practicelake.ingest.raw import PREFIX
 from practicelake.lakehouse.catalog import NAMESPACES, practice_partition
 from practicelake.lakehouse.journal import Journal
 from practicelake.lakehouse.lock import writer_lock
-from practicelake.security.keystore import open_keys
 from practicelake.settings import Settings
 from practicelake.storage import ObjectStore
 

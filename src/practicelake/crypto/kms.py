@@ -20,8 +20,8 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from practicelake.crypto.envelope import KEY_BYTES, EnvelopeError, seal, unseal
 from practicelake.errors import PracticelakeError, SettingsError
-from practicelake.security.envelope import KEY_BYTES, EnvelopeError, seal, unseal
 from practicelake.settings import Settings
 
 Context = Mapping[str, str]

@@ -16,27 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING
 
+from practicelake.access.principals import Principal
+from practicelake.access.roles import CROSS_PRACTICE_ROLES, EVERY_PRACTICE, ROLES
 from practicelake.curate.project import Model, load_models
-
-if TYPE_CHECKING:
-    from practicelake.security.principals import Principal
-
-EVERY_PRACTICE = "*"
-
-ROLES: Mapping[str, str] = {
-    "platform_admin": "The operator: pipeline status, quality and audit of every practice. "
-    "No KPI data unless also granted a practice role.",
-    "practice_owner": "A doctor who owns the practice: every curated table of their practice.",
-    "practice_manager": "The practice's administrator: every curated table of their practice; "
-    "manages the practice's users.",
-    "staff": "Front desk: appointments, access and patient flow of their practice. No money figures.",
-    "billing": "Billing staff: the revenue cycle, A/R, denials and payer mix of their practice.",
-    "analyst": "Cross-practice benchmarks only, with small cells suppressed; no practice's own rows.",
-}
-# Roles that are about every practice at once, granted with practice `*` only.
-CROSS_PRACTICE_ROLES = frozenset({"platform_admin", "analyst"})
 
 DATASETS: Mapping[str, str] = {
     "scheduling": "Appointments, schedule access and patient flow.",
@@ -88,14 +71,6 @@ ROLE_DUTIES: Mapping[str, frozenset[str]] = {
     "platform_admin": frozenset({"operations", "audit", "users"}),
     "practice_manager": frozenset({"users"}),
 }
-
-
-@dataclass(frozen=True)
-class Grant:
-    """One role in one practice (`*`: every practice)."""
-
-    practice_id: str
-    role: str
 
 
 @dataclass(frozen=True)
@@ -179,7 +154,7 @@ def allows(principal: Principal, duty: str, practice: str) -> bool:
 
 HEADER = """# Permissions
 
-Generated from `src/practicelake/security/permissions.py` by `practicelake permissions`:
+Generated from `src/practicelake/access/permissions.py` by `practicelake permissions`:
 do not edit by hand. Every read a person makes goes through the query service, which shows
 each relation with only the rows of the practices below and without the hidden columns.
 

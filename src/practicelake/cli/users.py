@@ -18,9 +18,10 @@ from typing import Annotated
 
 import typer
 
-from practicelake.security.operations import record
-from practicelake.security.permissions import CROSS_PRACTICE_ROLES, EVERY_PRACTICE, render_markdown
-from practicelake.security.principals import PrincipalError, PrincipalStore
+from practicelake.access.permissions import render_markdown
+from practicelake.access.principals import PrincipalError, PrincipalStore
+from practicelake.access.roles import CROSS_PRACTICE_ROLES, EVERY_PRACTICE
+from practicelake.audit.admin import record
 from practicelake.settings import Settings, load_settings
 
 users_app = typer.Typer(help="Users of the query service and their role per practice.", no_args_is_help=True)

@@ -10,15 +10,15 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from practicelake.access.principals import Principal, PrincipalStore
+from practicelake.audit.log import AuditLog
+from practicelake.cli.output import OutputFormat, write
+from practicelake.crypto.keystore import open_keys
 from practicelake.errors import PracticelakeError
 from practicelake.lakehouse.catalog import open_catalog
 from practicelake.query.identity import identify
-from practicelake.query.output import OutputFormat, write
 from practicelake.query.reader import Reader
 from practicelake.query.service import QueryService
-from practicelake.security.audit import AuditLog
-from practicelake.security.keystore import open_keys
-from practicelake.security.principals import Principal, PrincipalStore
 from practicelake.settings import load_settings
 
 QUIT = "\\q"

@@ -11,14 +11,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from practicelake import reports
+from practicelake.audit.admin import record
+from practicelake.cli import render as reports
+from practicelake.cli.audit import audit_app
+from practicelake.cli.practice import init_command, practice_app
+from practicelake.cli.sql import sql_command
+from practicelake.cli.users import permissions, tokens_app, users_app
 from practicelake.errors import PracticelakeError, describe_failure, one_line
 from practicelake.pipeline import Lakehouse
-from practicelake.query.command import sql_command
-from practicelake.security.audit_commands import audit_app
-from practicelake.security.commands import init_command, practice_app
-from practicelake.security.operations import record
-from practicelake.security.user_commands import permissions, tokens_app, users_app
 from practicelake.settings import Settings, load_settings
 
 app = typer.Typer(
@@ -189,7 +189,7 @@ def contracts(
     entity: Annotated[str | None, typer.Argument(help="One entity (default: all).")] = None,
 ) -> None:
     """Print the contracts of the cleaned zone as Markdown."""
-    from practicelake.contracts.docs import render_markdown
+    from practicelake.lakehouse.docs import render_markdown
 
     typer.echo(render_markdown(entity))
 
@@ -234,7 +234,7 @@ def demo(
     dirty_rate: Annotated[float, typer.Option(min=0.0, max=0.5)] = 0.02,
 ) -> None:
     """Generate a few synthetic practices, ingest, transform and curate them on the local default."""
-    from practicelake.demo import run_demo
+    from practicelake.cli.demo import run_demo
 
     run_demo(out, folder, practices=practices, years=years, dirty_rate=dirty_rate)
 

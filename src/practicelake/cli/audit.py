@@ -1,6 +1,6 @@
 """`practicelake audit verify` and `practicelake audit show`: the operator's view of the audit
 log. Whoever runs them can open the log's folder on this machine; no dashboard-facing role
-reaches the log (see `practicelake.security.audit`).
+reaches the log (see `practicelake.audit.log`).
 
 The audit key comes from the key store; a caller that embeds these commands can give its own
 source as the typer context object (a function of the settings that returns an `AuditKey`).
@@ -21,8 +21,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from practicelake.security.audit import AuditFilter, AuditKey, AuditLog, AuditRecord
-from practicelake.security.keystore import open_keys
+from practicelake.audit.log import AuditFilter, AuditKey, AuditLog, AuditRecord
+from practicelake.crypto.keystore import open_keys
 from practicelake.settings import Settings, load_settings
 
 AuditKeySource = Callable[[Settings], AuditKey]

@@ -27,8 +27,8 @@ from typing import Literal
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from practicelake.access.roles import CROSS_PRACTICE_ROLES, EVERY_PRACTICE, ROLES, Grant
 from practicelake.errors import PracticelakeError
-from practicelake.security.permissions import CROSS_PRACTICE_ROLES, EVERY_PRACTICE, ROLES, Grant
 
 USER_NAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
 PRACTICE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
+from practicelake.audit.admin import record
+from practicelake.crypto.keystore import init_keys
 from practicelake.pipeline import Lakehouse
-from practicelake.security.keystore import init_keys
-from practicelake.security.offboard import OffboardReport, offboard
-from practicelake.security.operations import record
+from practicelake.pipeline.offboard import OffboardReport, offboard
 from practicelake.settings import Settings, load_settings
 
 ConfigOption = Annotated[

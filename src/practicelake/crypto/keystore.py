@@ -25,9 +25,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from practicelake.crypto.envelope import KEY_BYTES
+from practicelake.crypto.kms import KeyProvider, KeyProviderError, LocalKeyProvider, key_provider
 from practicelake.errors import PracticelakeError, SettingsError
-from practicelake.security.envelope import KEY_BYTES
-from practicelake.security.kms import KeyProvider, KeyProviderError, LocalKeyProvider, key_provider
 from practicelake.settings import Settings
 
 FORMAT = 2

@@ -1,0 +1,1 @@
+"""Who may see what: principals (users, tokens), their grants, and the permission matrix."""

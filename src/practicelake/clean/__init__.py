@@ -1,0 +1,1 @@
+"""raw -> cleaned: parse, check against the contracts, pseudonymise, quarantine, merge."""
