@@ -7,11 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from practicelake.access import permissions
 from principals_helper import principal
 
+from practicelake.access import permissions
 from practicelake.access.permissions import access_for, allows, curated_tables, money_columns, render_markdown
-from practicelake.curate.project import load_models
+from practicelake.curate.contract import DATASETS
+from practicelake.curate.project import ModelError, load_models
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCHMARKS = ["benchmark_access_monthly", "benchmark_revenue_monthly", "benchmark_ar_monthly"]
@@ -34,13 +35,22 @@ TABLES = sorted(curated_tables())
 EVERYTHING = [*TABLES, *BENCHMARKS, *STRAYS]
 
 
+# Ratios of money (no decimal type gives them away) that the contracts must mark as money.
+RATIOS_OF_MONEY = {
+    *("charge_share", "net_collection_rate", "gross_collection_rate", "denial_write_off_rate"),
+    *("initial_denial_rate_by_amount", "point_of_service_collection_rate", "ar_over_90_share", "days_in_ar"),
+}
+# Decimals that are not money: full-time equivalents.
+NOT_MONEY = {"fte"}
+
+
 def decimals(relation: str) -> set[str]:
     model = curated_tables()[relation]
-    return {name for name, spec in model.contract.columns.items() if spec.type.startswith("decimal")}
+    return {name for name, spec in model.contract.columns.items() if spec.type.startswith("decimal")} - NOT_MONEY
 
 
 def test_the_curated_zone_has_money_to_hide() -> None:
-    assert sum(len(decimals(name)) for name in TABLES) > 30
+    assert sum(len(decimals(name)) for name in TABLES) >= 30
 
 
 def test_staff_see_no_decimal_column_of_any_curated_table() -> None:
@@ -53,21 +63,63 @@ def test_staff_see_no_decimal_column_of_any_curated_table() -> None:
 
 
 def test_staff_would_see_no_money_even_if_shown_every_dataset(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The money is kept from staff by the contracts' types, not by which datasets they see."""
-    monkeypatch.setitem(permissions.MATRIX, "staff", frozenset(permissions.DATASETS))
+    """The money is kept from staff by the contracts' marks, not by which datasets they see."""
+    monkeypatch.setitem(permissions.MATRIX, "staff", frozenset(DATASETS))
     access = access_for(principal({"P001": "staff"}), EVERYTHING)
     assert set(TABLES) <= set(access.relations)
     for relation in TABLES:
         hidden = access.hidden_columns(relation)
         assert decimals(relation) <= hidden
-        assert permissions.NAMED_MONEY_COLUMNS & set(curated_tables()[relation].contract.columns) <= hidden
+        assert RATIOS_OF_MONEY & set(curated_tables()[relation].contract.columns) <= hidden
 
 
-def test_every_named_money_column_exists_and_is_not_a_decimal() -> None:
-    columns = {name: spec.type for model in load_models() for name, spec in model.contract.columns.items()}
-    for name in permissions.NAMED_MONEY_COLUMNS:
-        assert name in columns, f"{name} names no column of any model"
-        assert not columns[name].startswith("decimal"), f"{name} is a decimal: found without naming it"
+def test_the_contracts_mark_every_amount_and_every_ratio_of_amounts_as_money() -> None:
+    for model in load_models():
+        for name, spec in model.contract.columns.items():
+            if (spec.type.startswith("decimal") and name not in NOT_MONEY) or name in RATIOS_OF_MONEY:
+                assert spec.money, f"{model.name}.{name} is money but not marked money = true"
+            if name in NOT_MONEY:
+                assert spec.money is False
+
+
+def _model_folder(tmp_path: Path, toml: str) -> Path:
+    (tmp_path / "access_x.sql").write_text("select practice_id from cleaned.appointment", encoding="utf-8")
+    (tmp_path / "access_x.toml").write_text(toml, encoding="utf-8")
+    return tmp_path
+
+
+CONTRACT = """description = "x"
+grain = "one row per practice"
+{dataset}
+[columns]
+practice_id = {{ type = "string", description = "The practice." }}
+{column}
+[tests]
+unique = ["practice_id"]
+"""
+
+
+def test_a_model_without_a_dataset_does_not_load_and_says_so(tmp_path: Path) -> None:
+    folder = _model_folder(tmp_path, CONTRACT.format(dataset="", column=""))
+    with pytest.raises(ModelError, match=r"access_x\.toml names no dataset: add dataset = one of \"access\""):
+        load_models(folder)
+
+
+@pytest.mark.parametrize(
+    ("dataset", "column", "message"),
+    [
+        ('dataset = "secrets"', "", "dataset"),
+        ('dataset = "access"', 'fee = { type = "decimal(18,2)", description = "x" }', "must declare money"),
+        ('dataset = "access"\ncross_practice = true', "", "cross-practice model belongs to the benchmark"),
+        ('dataset = "benchmark"', "", "cross-practice model belongs to the benchmark"),
+    ],
+)
+def test_a_contract_that_hides_who_may_see_it_does_not_load(
+    tmp_path: Path, dataset: str, column: str, message: str
+) -> None:
+    folder = _model_folder(tmp_path, CONTRACT.format(dataset=dataset, column=column))
+    with pytest.raises(ModelError, match=message):
+        load_models(folder)
 
 
 def test_every_curated_table_belongs_to_a_dataset() -> None:
@@ -132,7 +184,7 @@ def test_roles_in_different_practices_combine_relation_by_relation() -> None:
 def test_where_a_money_hiding_role_shares_a_relation_the_money_is_hidden_for_all_its_rows(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setitem(permissions.MATRIX, "staff", frozenset({"scheduling", "productivity"}))
+    monkeypatch.setitem(permissions.MATRIX, "staff", frozenset({"access", "productivity"}))
     seen = access_for(principal({"P001": "practice_owner", "P002": "staff"}), EVERYTHING).relations
     assert seen["productivity_provider_month"].practices == frozenset({"P001", "P002"})
     assert (
@@ -161,7 +213,7 @@ def test_user_management_stays_inside_the_managers_practice() -> None:
 
 def test_the_matrix_covers_every_role() -> None:
     assert set(permissions.MATRIX) == set(permissions.ROLES)
-    assert all(datasets <= set(permissions.DATASETS) for datasets in permissions.MATRIX.values())
+    assert all(datasets <= set(DATASETS) for datasets in permissions.MATRIX.values())
 
 
 def test_docs_permissions_is_current() -> None:

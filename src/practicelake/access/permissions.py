@@ -1,10 +1,11 @@
 """Who may see what: the permission matrix, written once here and rendered into
 docs/permissions.md by `practicelake permissions`.
 
-A curated table belongs to a dataset, found from its name; a role sees whole datasets of the
-practices it is granted in. Money columns are found from the model contracts (every decimal
-column, and the ratios of money named below), so a new money column is hidden from staff
-without anyone listing it.
+A curated table belongs to the dataset its model's contract declares (`dataset = ...`); a
+role sees whole datasets of the practices it is granted in. Money columns are those the
+contracts mark (`money = true`; a decimal column must say either way), so a new money column
+is hidden from staff without anyone listing it here. A cross-practice model's rows belong to
+no practice: whoever is granted its dataset sees all of them.
 
 Several roles combine relation by relation: a relation shows the rows of every practice
 where one of the principal's roles sees its dataset, and hides a column when any of those
@@ -19,49 +20,21 @@ from types import MappingProxyType
 
 from practicelake.access.principals import Principal
 from practicelake.access.roles import CROSS_PRACTICE_ROLES, EVERY_PRACTICE, ROLES
+from practicelake.curate.contract import DATASETS
 from practicelake.curate.project import Model, load_models
 
-DATASETS: Mapping[str, str] = {
-    "scheduling": "Appointments, schedule access and patient flow.",
-    "billing": "The revenue cycle: charges, collections, claims, denials, A/R, payer mix.",
-    "productivity": "Per provider: visits, work RVUs, charges and collections.",
-    "benchmark": "Cross-practice figures with small-cell suppression; no practice named.",
-}
-# The dataset of a curated table, by the start of its name.
-PREFIXES: tuple[tuple[str, str], ...] = (
-    ("access_", "scheduling"),
-    ("flow_", "scheduling"),
-    ("revenue_", "billing"),
-    ("ar_", "billing"),
-    ("denial", "billing"),
-    ("productivity_", "productivity"),
-)
-BENCHMARK_PREFIX = "benchmark_"
-
+PRACTICE_DATASETS = frozenset({"access", "flow", "revenue", "ar", "denials", "productivity"})
 MATRIX: Mapping[str, frozenset[str]] = {
     "platform_admin": frozenset(),
-    "practice_owner": frozenset({"scheduling", "billing", "productivity"}),
-    "practice_manager": frozenset({"scheduling", "billing", "productivity"}),
-    "staff": frozenset({"scheduling"}),
-    "billing": frozenset({"billing"}),
+    "practice_owner": PRACTICE_DATASETS,
+    "practice_manager": PRACTICE_DATASETS,
+    "staff": frozenset({"access", "flow"}),
+    "billing": frozenset({"revenue", "ar", "denials"}),
     "analyst": frozenset({"benchmark"}),
 }
+BENCHMARK_PREFIX = "benchmark_"  # relations the query service computes across practices
 # Roles that never see money, in any relation they are shown.
 HIDES_MONEY = frozenset({"staff"})
-# Money that is not a decimal: shares and ratios of amounts.
-NAMED_MONEY_COLUMNS = frozenset(
-    {
-        "charge_share",
-        "net_collection_rate",
-        "gross_collection_rate",
-        "denial_write_off_rate",
-        "initial_denial_rate_by_amount",
-        "point_of_service_collection_rate",
-        "ar_over_90_share",
-        "days_in_ar",
-    }
-)
-
 DUTIES: Mapping[str, str] = {
     "operations": "Pipeline status and data quality of the practices in scope.",
     "audit": "Read the audit log.",
@@ -107,21 +80,21 @@ def curated_tables() -> dict[str, Model]:
 
 
 def dataset_of(relation: str, tables: Mapping[str, Model]) -> str | None:
-    """A benchmark by its name; a per-practice relation only if it is a curated table of the
-    models and its name names a dataset. Anything else belongs to no dataset: nobody sees it."""
+    """The dataset the relation's model declares; a relation that is not a curated table of
+    the models belongs to no dataset, and nobody sees it."""
     if relation.startswith(BENCHMARK_PREFIX):
         return "benchmark"
-    if relation not in tables:
-        return None
-    return next((dataset for prefix, dataset in PREFIXES if relation.startswith(prefix)), None)
+    model = tables.get(relation)
+    return model.contract.dataset if model else None
+
+
+def _cross_practice(relation: str, tables: Mapping[str, Model]) -> bool:
+    model = tables.get(relation)
+    return model.contract.cross_practice if model else relation.startswith(BENCHMARK_PREFIX)
 
 
 def money_columns(model: Model) -> frozenset[str]:
-    return frozenset(
-        name
-        for name, spec in model.contract.columns.items()
-        if spec.type.startswith("decimal") or name in NAMED_MONEY_COLUMNS
-    )
+    return model.contract.money_columns
 
 
 def access_for(principal: Principal, relations: Iterable[str]) -> Access:
@@ -135,7 +108,7 @@ def access_for(principal: Principal, relations: Iterable[str]) -> Access:
         for grant in principal.grants:
             if dataset is None or dataset not in MATRIX.get(grant.role, frozenset()):
                 continue
-            every_practice |= grant.practice_id == EVERY_PRACTICE or dataset == "benchmark"
+            every_practice |= grant.practice_id == EVERY_PRACTICE or _cross_practice(relation, tables)
             practices.add(grant.practice_id)
             if grant.role in HIDES_MONEY and relation in tables:
                 hidden |= money_columns(tables[relation])
@@ -154,8 +127,9 @@ def allows(principal: Principal, duty: str, practice: str) -> bool:
 
 HEADER = """# Permissions
 
-Generated from `src/practicelake/access/permissions.py` by `practicelake permissions`:
-do not edit by hand. Every read a person makes goes through the query service, which shows
+Generated by `practicelake permissions` from the roles in `src/practicelake/access/` and
+the models' contracts (each names its `dataset` and marks its `money` columns): do not edit
+by hand. Every read a person makes goes through the query service, which shows
 each relation with only the rows of the practices below and without the hidden columns.
 
 A user holds one role per practice (`practicelake users grant NAME ROLE --practice P`);
@@ -184,15 +158,15 @@ def render_markdown() -> str:
     lines += ["", "## Datasets", ""]
     for dataset, text in DATASETS.items():
         names = sorted(name for name in tables if dataset_of(name, tables) == dataset)
-        members = ", ".join(f"`{n}`" for n in names) if names else f"every relation named `{BENCHMARK_PREFIX}*`"
+        members = ", ".join(f"`{n}`" for n in names) if names else "none yet"
         lines.append(f"- **{dataset}**: {text} Tables: {members}.")
     lines += ["", "Duties, beside the data:", ""]
     lines += [f"- **{duty}**: {text}" for duty, text in DUTIES.items()]
     lines += ["", "## Hidden columns", ""]
     lines.append(
-        "Money columns are every decimal column of a curated table, and these ratios of money: "
-        + ", ".join(f"`{c}`" for c in sorted(NAMED_MONEY_COLUMNS))
-        + f". Roles that never see money: {', '.join(f'`{r}`' for r in sorted(HIDES_MONEY))}."
+        "Money columns are the columns a model's contract marks `money = true`: amounts, and"
+        " shares and ratios of amounts (a decimal column must declare either way)."
+        f" Roles that never see money: {', '.join(f'`{r}`' for r in sorted(HIDES_MONEY))}."
     )
     lines += [""]
     for role in ROLES:

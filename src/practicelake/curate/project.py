@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from sqlglot import exp
 
 from practicelake.contracts import BY_ENTITY
-from practicelake.curate.contract import ModelContract
+from practicelake.curate.contract import DATASETS, ModelContract
 from practicelake.errors import PracticelakeError
 
 MODELS = Path(__file__).with_name("models")
@@ -76,7 +76,14 @@ def _load_one(sql_path: Path) -> Model:
     if not toml_path.exists():
         raise ModelError(f"model {name}: no contract {toml_path.name} beside {sql_path.name}")
     try:
-        contract = ModelContract.model_validate(tomllib.loads(toml_path.read_text(encoding="utf-8")))
+        declared = tomllib.loads(toml_path.read_text(encoding="utf-8"))
+        if "dataset" not in declared:
+            raise ModelError(
+                f"model {name}: contract {toml_path.name} names no dataset: add dataset = one of "
+                + ", ".join(f'"{d}"' for d in DATASETS)
+                + " (roles are granted datasets, so a model without one could be shown to nobody or to anyone)"
+            )
+        contract = ModelContract.model_validate(declared)
     except (tomllib.TOMLDecodeError, ValidationError) as exc:
         raise ModelError(f"model {name}: contract {toml_path.name}: {exc}") from None
     if contract.materialized == "table":
