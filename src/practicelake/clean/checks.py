@@ -122,6 +122,13 @@ def _column_checks(contract: Contract, column: Column) -> list[tuple[exp.Express
                 "not in the expected code format",
                 p=pattern,
             )
+    if column.id_pattern is not None:
+        add(
+            "not regexp_full_match(__text__, __p__)",
+            "id_format",
+            "not an id: a letter or digit, then letters, digits, spaces and . _ : / # -",
+            p=literal(column.id_pattern),
+        )
     if column.reference is not None:
         codes = exp.Array(expressions=[literal(code) for code in reference_codes(column.reference)])
         add(

@@ -45,6 +45,10 @@ DROPPED = frozenset({Pii.DIRECT, Pii.FREE_TEXT})
 MONEY_LIMIT = 10_000_000_000
 INTEGER_LIMIT = 2**31 - 1
 ID_LENGTH = 64  # ids of the source system, in characters
+# What an id of the source system may look like: it starts with a letter or a digit (never
+# `=`, `+`, `-`, `@`, a tab or a carriage return, which a spreadsheet would run as a formula:
+# OWASP, CSV injection) and holds no quotes, pipes, brackets or control characters.
+ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9 ._:/#-]*"
 TEXT_LENGTH = 255  # any other text value, in characters
 
 
@@ -84,6 +88,13 @@ class Column:
         if self.max_length is not None:
             return self.max_length
         return ID_LENGTH if self.name.endswith("_id") else TEXT_LENGTH
+
+    @property
+    def id_pattern(self) -> str | None:
+        """The pattern an id column's values must match (its case is kept), unless the contract
+        gives the column its own pattern, reference list or allowed values."""
+        plain = self.pattern is None and self.reference is None and self.allowed is None
+        return ID_PATTERN if self.kind is Kind.STRING and self.name.endswith("_id") and plain else None
 
     @property
     def bounds(self) -> tuple[float | None, float | None]:

@@ -8,7 +8,8 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from graphlib import CycleError, TopologicalSorter
-from pathlib import Path
+from importlib import resources
+from importlib.resources.abc import Traversable
 
 import sqlglot
 from pydantic import ValidationError
@@ -18,8 +19,9 @@ from practicelake.contracts import BY_ENTITY
 from practicelake.curate.contract import DATASETS, ModelContract
 from practicelake.errors import PracticelakeError
 
-MODELS = Path(__file__).with_name("models")
-REFERENCE = Path(__file__).with_name("reference")
+# Package data, found as the installed package holds it (a wheel, a zip, a checkout).
+MODELS = resources.files(__package__).joinpath("models")
+REFERENCE = resources.files(__package__).joinpath("reference")
 DIALECT = "duckdb"
 # Columns that would make a curated row one patient's (or one visit's, claim's, payment's).
 PATIENT_LEVEL = {
@@ -70,10 +72,9 @@ def tables_read(name: str, sql: str) -> frozenset[str]:
     return frozenset(reads)
 
 
-def _load_one(sql_path: Path) -> Model:
-    name = sql_path.stem
-    toml_path = sql_path.with_suffix(".toml")
-    if not toml_path.exists():
+def _load_one(folder: Traversable, name: str) -> Model:
+    sql_path, toml_path = folder.joinpath(name + ".sql"), folder.joinpath(name + ".toml")
+    if not toml_path.is_file():
         raise ModelError(f"model {name}: no contract {toml_path.name} beside {sql_path.name}")
     try:
         declared = tomllib.loads(toml_path.read_text(encoding="utf-8"))
@@ -127,11 +128,15 @@ def ordered(models: list[Model], references: set[str]) -> list[Model]:
 FROM_SETTINGS = frozenset({"practice_settings"})
 
 
-def reference_tables(folder: Path = REFERENCE) -> dict[str, Path]:
-    return {path.stem: path for path in sorted(folder.glob("*.csv"))}
+def _named(folder: Traversable, suffix: str) -> list[str]:
+    return sorted(p.name.removesuffix(suffix) for p in folder.iterdir() if p.name.endswith(suffix) and p.is_file())
+
+
+def reference_tables(folder: Traversable = REFERENCE) -> dict[str, Traversable]:
+    return {name: folder.joinpath(name + ".csv") for name in _named(folder, ".csv")}
 
 
 @cache
-def load_models(folder: Path = MODELS) -> tuple[Model, ...]:
-    models = [_load_one(path) for path in sorted(folder.glob("*.sql"))]
+def load_models(folder: Traversable = MODELS) -> tuple[Model, ...]:
+    models = [_load_one(folder, name) for name in _named(folder, ".sql")]
     return tuple(ordered(models, set(reference_tables()) | FROM_SETTINGS))

@@ -73,7 +73,7 @@ def load_references(value_units_file: Path | None = None) -> dict[str, pa.Table]
     tables = {}
     for name, path in paths.items():
         try:
-            tables[name] = pacsv.read_csv(path)
+            tables[name] = pacsv.read_csv(pa.BufferReader(path.read_bytes()))
         except (OSError, pa.ArrowInvalid) as exc:
             raise ModelError(f"reference table {name} ({path}): {exc}") from None
     missing = [c for c in REQUIRED_VALUE_UNITS if c not in tables["value_units"].column_names]

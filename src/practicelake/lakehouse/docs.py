@@ -17,6 +17,8 @@ def _constraints(column: Column) -> str:
             parts.append(f"any other value stored as `{column.unlisted}`")
     if column.pattern:
         parts.append(f"matches `{column.pattern}`")
+    if column.id_pattern:
+        parts.append(f"an id: matches `{column.id_pattern}`")
     if column.reference:
         parts.append(f"a {column.reference.upper()} code")
     low, high = column.bounds
