@@ -10,16 +10,13 @@ import pytest
 from audit_helper import SECRET_SQL, Clock, audit_key, encode, fill, lines, records, write
 from typer.testing import CliRunner, Result
 
-from practicelake.audit.log import AuditKey, AuditLog, access_entry
-from practicelake.cli.audit import audit_app
+from practicelake.app import App
+from practicelake.audit.log import AuditLog, access_entry
+from practicelake.cli.main import app
 from practicelake.errors import SettingsError
-from practicelake.settings import Settings, load_settings
+from practicelake.settings import load_settings
 
 Run = Callable[..., Result]
-
-
-def key_source(settings: Settings) -> AuditKey:
-    return audit_key
 
 
 @pytest.fixture
@@ -44,7 +41,9 @@ def log(config: Path) -> AuditLog:
 @pytest.fixture
 def run(config: Path) -> Run:
     def invoke(*args: str) -> Result:
-        return CliRunner().invoke(audit_app, [*args, "--config", str(config)], obj=key_source)
+        """The command on an App that keeps its audit key elsewhere (the tests' key)."""
+        core = App(load_settings(config), audit_key=audit_key)
+        return CliRunner().invoke(app, ["audit", *args], obj=core)
 
     return invoke
 
@@ -107,6 +106,6 @@ def test_show_does_not_obey_what_an_actor_name_carries(run: Run, log: AuditLog) 
 
 
 def test_without_an_audit_key_nothing_is_checked(config: Path, log: AuditLog) -> None:
-    result = CliRunner().invoke(audit_app, ["verify", "--config", str(config)])
+    result = CliRunner().invoke(app, ["audit", "verify", "--config", str(config)])
     assert isinstance(result.exception, SettingsError)  # no key store yet, and not in dev mode
     assert "run `practicelake init`" in str(result.exception)

@@ -7,7 +7,9 @@ every other field but `mac`) and `mac` (HMAC-SHA256 of the same bytes with the a
 
 Nothing secret goes in: the SQL of a data access is kept only as its fingerprint, and details
 named like a password, token, secret or key (except the id of one: `token_id`, `key_id`),
-named `sql`/`query`/`statement`, or holding bytes are refused.
+named `sql`/`query`/`statement`, or holding bytes are refused. Text shaped like an API token
+(`plk_...`, see access.principals.TOKEN) is redacted wherever it stands: in the actor, the
+roles, the practices, and any text of the details, names included.
 """
 
 from __future__ import annotations
@@ -48,6 +50,10 @@ LITERALS = frozenset(
     }
 )
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+# An API token is `plk_<16 hex>_<43 url-safe>` (access.principals.TOKEN, a layer above this one).
+# Any `plk_` run long enough to be part of one is taken out: a token cut short or mistyped too.
+TOKEN_TEXT = re.compile(r"plk_[A-Za-z0-9_-]{8,}")
+REDACTED_TOKEN = "plk_[redacted]"  # noqa: S105 - what stands in for a token, not a token
 
 
 class AuditDetailsError(ValueError):
@@ -70,9 +76,10 @@ class AuditEntry:
             raise ValueError(f"kind must be one of {KINDS} and outcome one of {OUTCOMES}")
         if not self.actor:
             raise ValueError("an audit record needs an actor")
-        object.__setattr__(self, "roles", tuple(sorted(set(self.roles))))
+        object.__setattr__(self, "actor", redact(self.actor))
+        object.__setattr__(self, "roles", tuple(sorted({redact(role) for role in self.roles})))
         if self.practices is not None:
-            object.__setattr__(self, "practices", tuple(sorted(set(self.practices))))
+            object.__setattr__(self, "practices", tuple(sorted({redact(p) for p in self.practices})))
         object.__setattr__(self, "details", _plain(self.details, "details"))
 
 
@@ -96,6 +103,11 @@ class AuditRecord:
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+def redact(text: str) -> str:
+    """`text` with anything shaped like an API token replaced by `plk_[redacted]`."""
+    return TOKEN_TEXT.sub(REDACTED_TOKEN, text)
 
 
 def sql_fingerprint(sql: str) -> str:
@@ -266,12 +278,14 @@ def _plain(value: Any, where: str) -> Any:
                 raise AuditDetailsError(f"{where}: field names must be text")
             if (SECRET_NAME.search(name) and not name.lower().endswith("_id")) or name.lower() in RAW_SQL_NAMES:
                 raise AuditDetailsError(f"{where}.{name}: secrets and raw SQL never go into the audit log")
-            plain[name] = _plain(item, f"{where}.{name}")
+            plain[redact(name)] = _plain(item, f"{where}.{name}")
         return plain
     if isinstance(value, list | tuple):
         return [_plain(item, where) for item in value]
     if isinstance(value, float) and not math.isfinite(value):
         raise AuditDetailsError(f"{where}: not a finite number")
-    if value is None or isinstance(value, str | int | float):
+    if isinstance(value, str):
+        return redact(value)
+    if value is None or isinstance(value, int | float):
         return value
     raise AuditDetailsError(f"{where}: {type(value).__name__} is not plain JSON")

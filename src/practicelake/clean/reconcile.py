@@ -5,8 +5,9 @@ hash of their raw file), not from what the transform said it did, so a lost or d
 row shows up here. A run that has not finished is left out: the tables are read as it
 found them, which is what the next run's recovery puts back (lakehouse.journal).
 
-`lake_status` gathers what `practicelake status` shows, as plain rows: reports.py draws
-them, and any other page can too.
+`lake_status` gathers what `practicelake status` shows, as plain rows and sentences
+(`LakeStatus.sections`, `notes`, `problems`): the command line draws them, and the web's
+data-health page can show the same.
 """
 
 from __future__ import annotations
@@ -78,6 +79,14 @@ select practice_id, entity, rule, count(*) as rows from quarantine group by all 
 """
 
 
+FILE_COLUMNS = ("practice_id", "batch", "dataset", "status", "rows_read", "rows_cleaned", "rows_quarantined",
+                "rows_duplicate", "balanced", "reason")  # fmt: skip
+DATASET_COLUMNS = ("practice_id", "dataset", "files", "rows_read", "rows_cleaned", "rows_quarantined",
+                   "rows_duplicate", "failed_files", "balanced")  # fmt: skip
+QUARANTINE_COLUMNS = ("practice_id", "entity", "rule", "rows")
+RUN_COLUMNS = ("run_id", "started_at", "finished_at", "status", "rows_read", "rows_quarantined", "rows_duplicate")
+
+
 @dataclass(frozen=True)
 class Unfinished:
     """A transform or curate that started and has not finished."""
@@ -86,6 +95,24 @@ class Unfinished:
     command: str  # transform or curate
     started_at: datetime
     running: bool  # the writer lock is held: it may still be at work, else it was interrupted
+
+    def describe(self) -> str:
+        """One sentence: what the run is, and what becomes of what it wrote."""
+        happened = f"run {self.run_id} ({self.command}) started at {self.started_at:%Y-%m-%d %H:%M:%S} UTC and "
+        happened += "is still running (the writer lock is held)" if self.running else "was interrupted"
+        return (
+            f"{happened}: its partial writes are not visible to readers, not counted here, "
+            "and will be rolled back by the next transform or curate"
+        )
+
+
+@dataclass(frozen=True)
+class Section:
+    """One table of the status: its title, its columns and its rows, values as found."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
 
 
 @dataclass
@@ -100,6 +127,36 @@ class LakeStatus:
     def unbalanced(self) -> list[dict[str, Any]]:
         """Loaded files whose rows do not add up: something was lost or doubled."""
         return [r for r in self.files if r["status"] == "loaded" and not r["balanced"]]
+
+    @property
+    def balanced(self) -> bool:
+        return not self.unbalanced
+
+    def sections(self, *, files: bool = True) -> list[Section]:
+        """The tables shown, in order: every raw file (with `files`), per practice and dataset,
+        quarantined rows by rule (when there are any), the last runs."""
+        shown = []
+        if files and self.files:
+            shown.append(_section("raw files", FILE_COLUMNS, self.files))
+        shown.append(_section("per practice and dataset", DATASET_COLUMNS, self.datasets))
+        if self.quarantine:
+            shown.append(_section("quarantined rows by practice, entity and rule", QUARANTINE_COLUMNS, self.quarantine))
+        shown.append(_section("last runs", RUN_COLUMNS, self.runs))
+        return shown
+
+    @property
+    def notes(self) -> list[str]:
+        """Runs that did not finish: not a fault of the data, said so it is not taken for one."""
+        return [run.describe() for run in self.unfinished]
+
+    @property
+    def problems(self) -> list[str]:
+        """One line per loaded file whose rows do not add up."""
+        return [f"not reconciled: {r['practice_id']} {r['dataset']} {r['sha256'][:12]}" for r in self.unbalanced]
+
+
+def _section(title: str, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> Section:
+    return Section(title, columns, [tuple(row[c] for c in columns) for row in rows])
 
 
 def _scan(catalog: Catalog, identifier: str, schema: pa.Schema, as_of: Snapshots) -> pa.Table:

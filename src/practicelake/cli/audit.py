@@ -2,18 +2,16 @@
 log. Whoever runs them can open the log's folder on this machine; no dashboard-facing role
 reaches the log (see `practicelake.audit.log`).
 
-The audit key comes from the key store; a caller that embeds these commands can give its own
-source as the typer context object (a function of the settings that returns an `AuditKey`).
+The log and its key are the App's (`App.audit_log`): a caller that keeps the audit key
+elsewhere hands over an `App(settings, audit_key=...)` as the typer context object.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -21,11 +19,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from practicelake.audit.log import AuditFilter, AuditKey, AuditLog, AuditRecord
-from practicelake.crypto.keystore import open_keys
-from practicelake.settings import Settings, load_settings
-
-AuditKeySource = Callable[[Settings], AuditKey]
+from practicelake.audit.log import AuditFilter, AuditRecord
+from practicelake.cli.context import ConfigOption, opened
 
 audit_app = typer.Typer(
     help="The audit log of data access and admin actions: check it, read it.",
@@ -33,9 +28,6 @@ audit_app = typer.Typer(
     add_completion=False,
 )
 
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help="Settings file (default: ./practicelake.toml if present).")
-]
 TIME_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
 
 
@@ -49,21 +41,10 @@ class Outcome(StrEnum):
     denied = "denied"
 
 
-def key_from_store(settings: Settings) -> AuditKey:
-    """The audit key of the key store (wrapped like every key, never shredded)."""
-    return open_keys(settings).audit_key
-
-
-def _open(ctx: typer.Context, config: Path | None) -> AuditLog:
-    settings = load_settings(config)
-    source: AuditKeySource = ctx.obj if callable(ctx.obj) else key_from_store
-    return AuditLog.open(settings, source(settings))
-
-
 @audit_app.command()
 def verify(ctx: typer.Context, config: ConfigOption = None) -> None:
     """Check that no record was edited, deleted, inserted or moved, and none cut off the end."""
-    log = _open(ctx, config)
+    log = opened(ctx).audit_log
     result = log.verify()
     if result.intact:
         typer.echo(f"{result.records} records, chain intact")
@@ -99,17 +80,19 @@ def show(
         until=until,
         last=last,
     )
-    records = _open(ctx, config).show(filters)
+    records = opened(ctx).audit_log.show(filters)
     if as_json:
         for record in records:
             typer.echo(json.dumps(record.as_dict(), sort_keys=True))
         return
-    console = Console(width=None if sys.stdout.isatty() else 200, highlight=False)
+    console = Console(width=None if sys.stdout.isatty() else 200, highlight=False, markup=False, emoji=False)
     console.print(_table(records))
 
 
 def _table(records: list[AuditRecord]) -> Table:
-    table = Table("#", "time (UTC)", "kind", "actor", "roles", "practices", "outcome", "what", title="audit log")
+    table = Table(title=Text("audit log", style="table.title"))
+    for header in ("#", "time (UTC)", "kind", "actor", "roles", "practices", "outcome", "what"):
+        table.add_column(Text(header))
     for record in records:
         practices = "every" if record.practices is None else ", ".join(record.practices)
         cells = [str(record.seq), record.at.strftime("%Y-%m-%d %H:%M:%S"), record.kind, record.actor]

@@ -1,16 +1,20 @@
-"""The demo: a few synthetic practices, ingested, transformed and curated on the local default."""
+"""The demo: a few synthetic practices, ingested, transformed and curated on the local default,
+and a first look at them as their owner, through the read path `practicelake sql` takes."""
 
 from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from types import MappingProxyType
 
 from rich.console import Console
+from rich.text import Text
 
+from practicelake.access.principals import Principal
+from practicelake.app import App
+from practicelake.audit.admin import operator
 from practicelake.cli import render as reports
 from practicelake.cli.output import render
-from practicelake.pipeline import Lakehouse
-from practicelake.query import QueryService, Scope
 from practicelake.settings import Settings, load_settings
 from practicelake.synth import generate
 
@@ -54,13 +58,14 @@ def run_demo(console: Console, folder: Path, *, practices: int, years: int, dirt
     generated = generate(exports, practices=practices, years=years, seed=42, dirty_rate=dirty_rate)
     console.print(reports.generation(generated, exports))
     configured = tomllib.loads((exports / "practices.toml").read_text(encoding="utf-8"))["practices"]
-    lakehouse = Lakehouse.open(demo_settings(folder, configured))
-    for practice_id in generated.practice_ids:
-        console.print(reports.ingest(lakehouse.ingest(practice_id, [exports / practice_id])))
-    console.print(reports.transform(lakehouse.transform()))
-    reports.status(console, lakehouse.catalog, practice=None, files=False)
-    console.print(reports.curate(lakehouse.curate()))
-    with QueryService(lakehouse.catalog) as service:
-        summary = service.run(KPI_SUMMARY, Scope.every_practice())
-    console.print(render(summary))
-    console.print(f"lakehouse in {folder / 'lakehouse'}; run `practicelake demo` again: nothing new is written")
+    with App(demo_settings(folder, configured)) as core:
+        lakehouse = core.lakehouse
+        for practice_id in generated.practice_ids:
+            console.print(reports.ingest(lakehouse.ingest(practice_id, [exports / practice_id])))
+        console.print(reports.transform(lakehouse.transform()))
+        console.print(reports.status(core.status(), files=False))
+        console.print(reports.curate(lakehouse.curate()))
+        # The operator, as owner of the demo's practices: the read is scoped and audited like any.
+        owner = Principal(operator(), "user", MappingProxyType(dict.fromkeys(generated.practice_ids, "practice_owner")))
+        console.print(render(core.reader.read(owner, KPI_SUMMARY)))
+    console.print(Text(f"lakehouse in {folder / 'lakehouse'}; run `practicelake demo` again: nothing new is written"))

@@ -1,4 +1,4 @@
-"""The command line: parses, calls the pipeline, prints. No logic of its own."""
+"""The command line: parses, calls the App, prints. No logic of its own."""
 
 from __future__ import annotations
 
@@ -7,19 +7,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
-from practicelake.audit.admin import record
 from practicelake.cli import render as reports
 from practicelake.cli.audit import audit_app
+from practicelake.cli.context import ConfigOption, err, labelled, opened, out
 from practicelake.cli.practice import init_command, practice_app
 from practicelake.cli.sql import sql_command
 from practicelake.cli.users import permissions, tokens_app, users_app
 from practicelake.errors import PracticelakeError, describe_failure, one_line
-from practicelake.pipeline import Lakehouse
-from practicelake.settings import Settings, load_settings
 
 app = typer.Typer(
     help="practicelake: an analytics lakehouse for independent medical practices.",
@@ -27,24 +24,17 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-# Piped output is not cut to 80 columns: tables stay whole in logs and files.
-out = Console(width=None if Console().is_terminal else 160)
-# Errors are one line whatever the terminal's width, piped or not: never wrapped, no emoji codes.
-err = Console(stderr=True, soft_wrap=True, emoji=False, highlight=False)
-
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help="Settings file (default: ./practicelake.toml if present).")
-]
 
 
-def _settings(config: Path | None) -> Settings:
-    return load_settings(config)
+@app.callback()
+def settings_file(config: ConfigOption = None) -> None:
+    """practicelake: an analytics lakehouse for independent medical practices."""
 
 
 def _progress() -> Progress:
     return Progress(
         SpinnerColumn(),
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -74,6 +64,7 @@ def generate(
 
 @app.command()
 def ingest(
+    ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Export files, or folders of CSV exports.")],
     practice: Annotated[str, typer.Option("--practice", "-p", help="The practice these exports come from.")],
     source: Annotated[str, typer.Option(help="The system that wrote the exports.")] = "pms",
@@ -81,21 +72,21 @@ def ingest(
     config: ConfigOption = None,
 ) -> None:
     """Store exports in the raw zone, byte for byte, and record them in the manifest."""
-    lakehouse = Lakehouse.open(_settings(config))
+    lakehouse = opened(ctx).lakehouse
     with _progress() as progress:
         task = progress.add_task("ingesting", total=None)
         report = lakehouse.ingest(practice, paths, source=source, batch=batch, on_file=lambda e: progress.advance(task))
     for label, message in report.problems():  # one line each: a file named, and its problem
-        err.print(f"[red]{label}[/red]: {escape(message)}", highlight=False, soft_wrap=True)
+        err.print(labelled(label, message))
     out.print(reports.ingest(report))
     if report.failures or report.unreadable:
         raise typer.Exit(1)
 
 
 @app.command()
-def transform(config: ConfigOption = None) -> None:
+def transform(ctx: typer.Context, config: ConfigOption = None) -> None:
     """Load every newly ingested file into the cleaned zone (Iceberg), quarantining bad rows."""
-    lakehouse = Lakehouse.open(_settings(config))
+    lakehouse = opened(ctx).lakehouse
     with _progress() as progress:
         task = progress.add_task("transforming", total=None)
         report = lakehouse.transform(on_step=lambda step: progress.update(task, description=step, advance=1))
@@ -105,16 +96,14 @@ def transform(config: ConfigOption = None) -> None:
 
 
 @app.command()
-def curate(config: ConfigOption = None) -> None:
+def curate(ctx: typer.Context, config: ConfigOption = None) -> None:
     """Rebuild the curated KPI tables of every practice whose cleaned rows changed."""
-    lakehouse = Lakehouse.open(_settings(config))
+    lakehouse = opened(ctx).lakehouse
     with _progress() as progress:
         task = progress.add_task("curating", total=None)
         report = lakehouse.curate(on_step=lambda step: progress.update(task, description=step, advance=1))
-    from rich.markup import escape
-
     for practice_id, reason in sorted(report.failed.items()):
-        err.print(f"[red]error[/red]: practice {practice_id} not curated: {escape(reason)}", highlight=False)
+        err.print(labelled("error", f"practice {practice_id} not curated: {reason}"))
     out.print(reports.curate(report))
     if report.failed:
         raise typer.Exit(1)
@@ -122,6 +111,7 @@ def curate(config: ConfigOption = None) -> None:
 
 @app.command()
 def run(
+    ctx: typer.Context,
     paths: Annotated[
         list[Path],
         typer.Argument(help="Folders of exports, one subfolder per practice (<practice_id>/<batch>/<dataset>.csv)."),
@@ -132,7 +122,7 @@ def run(
     config: ConfigOption = None,
 ) -> None:
     """Ingest, transform and curate, in one go."""
-    lakehouse = Lakehouse.open(_settings(config))
+    lakehouse = opened(ctx).lakehouse
     found = _by_practice(paths, practice)
     for practice_id, _ in found:  # every practice refused before anything is stored
         lakehouse.settings.practice(practice_id)
@@ -140,7 +130,7 @@ def run(
     for practice_id, practice_paths in found:
         report = lakehouse.ingest(practice_id, practice_paths)
         for label, message in report.problems():
-            err.print(f"[red]{label}[/red]: {escape(message)}", highlight=False, soft_wrap=True)
+            err.print(labelled(label, message))
         failed |= bool(report.failures or report.unreadable)
         out.print(reports.ingest(report))
     with _progress() as progress:
@@ -151,7 +141,7 @@ def run(
         curated = lakehouse.curate(on_step=lambda step: progress.update(task, description=step, advance=1))
     out.print(reports.curate(curated))
     for practice_id, reason in sorted(curated.failed.items()):
-        err.print(f"[red]error[/red]: practice {practice_id} not curated: {escape(reason)}", highlight=False)
+        err.print(labelled("error", f"practice {practice_id} not curated: {reason}"))
     if failed or (transformed.ledger and transformed.ledger.failed) or curated.failed:
         raise typer.Exit(1)
 
@@ -172,15 +162,16 @@ def _by_practice(paths: list[Path], practice: str | None) -> list[tuple[str, lis
 
 @app.command()
 def status(
+    ctx: typer.Context,
     practice: Annotated[str | None, typer.Option("--practice", "-p", help="Only this practice.")] = None,
     files: Annotated[bool, typer.Option("--files/--no-files", help="List every file.")] = True,
     config: ConfigOption = None,
 ) -> None:
     """Reconcile every raw file (read = cleaned + quarantined + duplicates), show quarantined rows
     by rule, the last runs, and any run that did not finish."""
-    lakehouse = Lakehouse.open(_settings(config))
-    balanced = reports.status(out, lakehouse.catalog, practice=practice, files=files, store=lakehouse.store)
-    if not balanced:
+    found = opened(ctx).status(practice)
+    out.print(reports.status(found, files=files))
+    if not found.balanced:
         raise typer.Exit(1)
 
 
@@ -196,6 +187,7 @@ def contracts(
 
 @app.command()
 def export(
+    ctx: typer.Context,
     out_path: Annotated[Path, typer.Argument(help="The file (duckdb) or folder (parquet) to create.")],
     fmt: Annotated[
         str, typer.Option("--format", help="duckdb: one database file; parquet: a file per table.")
@@ -203,17 +195,11 @@ def export(
     practice: Annotated[list[str] | None, typer.Option("--practice", "-p", help="Only these practices.")] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Copy the curated tables for a BI tool: a DuckDB file or Parquet files (see README)."""
-    from practicelake.curate.export import export as run_export
-
+    """Copy the curated tables for a BI tool: a DuckDB file or Parquet files, owner-only (see README)."""
     if fmt not in ("duckdb", "parquet"):
         raise PracticelakeError(f"--format must be duckdb or parquet, not {fmt!r}")
-    lakehouse = Lakehouse.open(_settings(config))
-    counts = run_export(lakehouse.catalog, out_path, fmt, practice)  # type: ignore[arg-type]
-    # A copy leaves practicelake's scoping: who made it, of what, is on record.
-    details = {"format": fmt, "rows": sum(counts.values())}
-    record(lakehouse.settings, "export", str(out_path), practices=practice or None, details=details)
-    out.print(f"wrote {out_path}: " + ", ".join(f"{name} ({rows:,} rows)" for name, rows in counts.items()))
+    counts = opened(ctx).export(out_path, fmt, practice)  # type: ignore[arg-type]
+    out.print(Text(f"wrote {out_path}: " + ", ".join(f"{name} ({rows:,} rows)" for name, rows in counts.items())))
 
 
 @app.command()
@@ -248,16 +234,16 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(practice_app, name="practice")
 
 
-def main() -> None:
+def main(args: list[str] | None = None) -> None:
     """Entry point: user errors are one line on stderr and exit code 1, never a traceback."""
     try:
-        app()
+        app(args=args)
     except Exception as exc:
         # A full disk or a read-only mount (OSError, DuckDB, SQLite) is the user's to fix too.
         message = describe_failure(exc)
         if message is None:
             raise
-        err.print("[red]error[/red]: " + escape(one_line(message)))
+        err.print(labelled("error", one_line(message)))
         sys.exit(1)
 
 

@@ -2,41 +2,32 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from practicelake.audit.admin import record
-from practicelake.crypto.keystore import init_keys
-from practicelake.pipeline import Lakehouse
-from practicelake.pipeline.offboard import OffboardReport, offboard
-from practicelake.settings import Settings, load_settings
-
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help="Settings file (default: ./practicelake.toml if present).")
-]
+from practicelake.cli.context import ConfigOption, opened
+from practicelake.pipeline.offboard import OffboardReport
 
 practice_app = typer.Typer(help="The practices this deployment serves.", no_args_is_help=True)
 
 
-def init_command(config: ConfigOption = None) -> None:
+def init_command(ctx: typer.Context, config: ConfigOption = None) -> None:
     """Create the key-encryption key (local key provider) or check the KMS key. Replaces nothing."""
-    settings = load_settings(config)
-    typer.echo(init_keys(settings))
-    record(settings, "init", "key store", details={"provider": settings.key_provider})
+    typer.echo(opened(ctx).init_keys())
 
 
 @practice_app.command("offboard")
 def offboard_command(
+    ctx: typer.Context,
     practice: Annotated[str, typer.Argument(help="The practice that leaves.")],
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
     config: ConfigOption = None,
 ) -> None:
     """Destroy the practice's keys (its raw data becomes unreadable) and delete its cleaned,
     curated and ops rows, with their history. Cannot be undone."""
-    settings = load_settings(config)
-    settings.practice(practice)
+    core = opened(ctx)
+    core.settings.practice(practice)
     if not yes:
         typer.echo(
             f"This destroys practice {practice}'s keys and deletes its data from every zone. It cannot be undone."
@@ -44,16 +35,7 @@ def offboard_command(
         if typer.prompt(f"Type {practice} to confirm", default="", show_default=False) != practice:
             typer.echo("not confirmed: nothing changed", err=True)
             raise typer.Exit(1)
-    lakehouse = Lakehouse.open(settings)
-    report = offboard(
-        settings, lakehouse.catalog, lakehouse.store, practice, on_done=lambda done: _audit(settings, done)
-    )
-    typer.echo(describe(report))
-
-
-def _audit(settings: Settings, report: OffboardReport) -> None:
-    details = {"shredded": report.keys_destroyed, "rows_deleted": sum(report.rows_deleted.values())}
-    record(settings, "offboard", report.practice_id, practices=[report.practice_id], details=details)
+    typer.echo(describe(core.offboard(practice)))
 
 
 def describe(report: OffboardReport) -> str:

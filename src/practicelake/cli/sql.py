@@ -4,27 +4,25 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from practicelake.access.principals import Principal, PrincipalStore
-from practicelake.audit.log import AuditLog
-from practicelake.cli.output import OutputFormat, write
-from practicelake.crypto.keystore import open_keys
-from practicelake.errors import PracticelakeError
-from practicelake.lakehouse.catalog import open_catalog
+from practicelake.access.principals import Principal
+from practicelake.cli.context import ConfigOption, labelled, opened
+from practicelake.cli.output import OutputFile, OutputFormat, write
+from practicelake.errors import PracticelakeError, one_line
 from practicelake.query.identity import identify
 from practicelake.query.reader import Reader
-from practicelake.query.service import QueryService
-from practicelake.settings import load_settings
 
 QUIT = "\\q"
 
 
 def sql_command(
+    ctx: typer.Context,
     query: Annotated[
         str | None,
         typer.Argument(
@@ -35,14 +33,14 @@ def sql_command(
         OutputFormat.table
     ),
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the result to this file (required for parquet).")
+        Path | None,
+        typer.Option("--output", "-o", help="Write the result to this new file, owner-only (required for parquet)."),
     ] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Let --output replace an existing file.")] = False,
     user: Annotated[
         str | None, typer.Option("--user", "-u", help="Who is reading (the password is asked); or PRACTICELAKE_TOKEN.")
     ] = None,
-    config: Annotated[
-        Path | None, typer.Option("--config", help="Settings file (default: ./practicelake.toml if present).")
-    ] = None,
+    config: ConfigOption = None,
 ) -> None:
     """Run a read-only SQL query (DuckDB dialect) over the curated tables your role shows, named plainly."""
     interactive = query is None and sys.stdin.isatty()
@@ -50,24 +48,25 @@ def sql_command(
         raise typer.BadParameter("parquet is binary: give --output FILE", param_hint="--format")
     if interactive and output is not None:
         raise typer.BadParameter("--output needs a QUERY (the prompt prints its results)", param_hint="--output")
-    settings = load_settings(config)
-    audit = AuditLog.open(settings, open_keys(settings).audit_key).append
-    token = settings.token.get_secret_value() if settings.token else None
-    password = None
-    if user is not None and token is None:
-        password = typer.prompt(f"password for {user}", hide_input=True, err=True)
-    principal = identify(PrincipalStore(settings.users_db), audit, user=user, password=password, token=token)
-    console = Console(width=None if sys.stdout.isatty() else 200)
-    with QueryService(open_catalog(settings)) as service:
-        reader = Reader(service, audit)
+    if user is not None and not user.strip():
+        raise typer.BadParameter("give a user name", param_hint="--user")
+    # Whether the result can be written is known before anything is read or audited.
+    with OutputFile.prepare(output, replace=replace) if output is not None else nullcontext() as target:
+        core = opened(ctx)
+        token = core.settings.token.get_secret_value() if core.settings.token else None
+        password = None
+        if user is not None and token is None:
+            password = typer.prompt("password", hide_input=True, err=True)
+        principal = identify(core.users, core.admin, user=user, password=password, token=token)
+        console = Console(width=None if sys.stdout.isatty() else 200, markup=False, emoji=False)
         if interactive:
             import readline  # noqa: F401  (line editing and history for the prompt)
 
-            prompt(reader, principal, output_format, console)
+            prompt(core.reader, principal, output_format, console)
             return
         if query is None:
             query = sys.stdin.read()
-        write(reader.read(principal, query), output_format, output, console)
+        write(core.reader.read(principal, query), output_format, target, console)
 
 
 def prompt(
@@ -78,9 +77,9 @@ def prompt(
     read: Callable[[str], str] = input,
 ) -> None:
     """Read a query (it ends with ';' or an empty line), run it, print it; until \\q or end of input."""
-    errors = Console(stderr=True)
+    errors = Console(stderr=True, markup=False, emoji=False, highlight=False)
     tables = ", ".join(reader.relations(principal)) or "none you may read"
-    errors.print(f"Tables: {tables}. End a query with ; or an empty line, {QUIT} to quit.", highlight=False)
+    errors.print(f"Tables: {tables}. End a query with ; or an empty line, {QUIT} to quit.")
     while True:
         try:
             query = _read_query(read)
@@ -92,7 +91,7 @@ def prompt(
         try:
             write(reader.read(principal, query), output_format, None, console)
         except PracticelakeError as exc:
-            errors.print(f"[red]error[/red]: {exc}", highlight=False)
+            errors.print(labelled("error", one_line(str(exc))))
 
 
 def _read_query(read: Callable[[str], str]) -> str | None:

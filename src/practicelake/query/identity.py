@@ -1,33 +1,42 @@
 """Who is reading: a user name and password, or an API token. A failed attempt is refused
-with one message and recorded in the audit log (never the password or the token)."""
+with one message and recorded in the audit log: the user by name only when the store knows
+them (a password typed as the user name is never written down), a token by its public id."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from practicelake.access.principals import TOKEN, AuthenticationError, Principal, PrincipalStore
-from practicelake.audit.log import admin_entry
-from practicelake.query.reader import AuditSink
+from practicelake.access.principals import TOKEN, USER_NAME, AuthenticationError, Principal, PrincipalStore
+from practicelake.audit.admin import AdminLog, AuditSink
 
 NO_IDENTITY = "say who you are: --user NAME (the password is asked), or an API token in PRACTICELAKE_TOKEN"
 
 
 def identify(
-    store: PrincipalStore, audit: AuditSink, *, user: str | None, password: str | None, token: str | None
+    store: PrincipalStore, audit: AdminLog | AuditSink, *, user: str | None, password: str | None, token: str | None
 ) -> Principal:
+    """The principal the token or the user's password stands for. `audit` takes the record
+    of a refusal: the administrative log (`App.admin`), or a bare sink, which then learns
+    from `store` which names are users."""
+    admin = audit if isinstance(audit, AdminLog) else AdminLog(audit, known=lambda name: is_user(store, name))
     if token is not None:
         match = TOKEN.fullmatch(token)
         actor = f"token:{match.group(1)}" if match else "token:?"
-        return _attempt(audit, actor, lambda: store.authenticate_token(token))
-    if user is not None and password is not None:
-        return _attempt(audit, user, lambda: store.authenticate_password(user, password))
+        return _attempt(admin, actor, lambda: store.authenticate_token(token))
+    if user and password is not None:
+        return _attempt(admin, user, lambda: store.authenticate_password(user, password))
     raise AuthenticationError(NO_IDENTITY)
 
 
-def _attempt(audit: AuditSink, actor: str, authenticate: Callable[[], Principal]) -> Principal:
+def is_user(store: PrincipalStore, name: str) -> bool:
+    """Whether `name` is a user of the store (disabled or not)."""
+    return USER_NAME.fullmatch(name) is not None and any(found.name == name for found in store.list_users())
+
+
+def _attempt(admin: AdminLog, actor: str, authenticate: Callable[[], Principal]) -> Principal:
     try:
         principal = authenticate()
     except AuthenticationError as exc:
-        audit(admin_entry(actor, [], None, action="sign-in", target=actor, allowed=False, reason=str(exc)))
+        admin.record("sign-in", admin.name(actor), actor=actor, allowed=False, reason=str(exc))
         raise
     return principal
