@@ -126,7 +126,13 @@ class AdminLog:
         texts the caller was given as names (a user, a token id), shown in a failure's reason
         only as `name` shows them."""
         scope = None if practices is None else list(practices)
-        first = self.record(action, target, actor=actor, practices=scope, details=details)
+        try:
+            first = self.record(action, target, actor=actor, practices=scope, details=details)
+        except Exception as exc:
+            problem = describe_failure(exc)
+            if problem is None:
+                raise
+            raise AuditLogError(f"{action} not done: the audit log cannot record it: {one_line(problem)}") from exc
         attempt = {} if first is None else {"attempt": first.seq}
         outcome = Outcome()
         try:
