@@ -1,4 +1,5 @@
 """A run's scratch space in the local state folder: where DuckDB spills what memory cannot hold.
+Its folders are 0700 and its files 0600 (DuckDB's spill files by the umask, storage.private).
 
 Each run spills into its own folder, `<pid>-<random>` with an `owner` file naming its process,
 removed when the run ends. A run that died leaves its folder behind: the next run removes it
@@ -19,6 +20,7 @@ from typing import Any
 import duckdb
 
 from practicelake.lakehouse.holder import process_ended, process_identity
+from practicelake.storage.private import create_private_file, private_folder
 
 ABANDONED_AFTER_SECONDS = 24 * 3600
 
@@ -26,14 +28,15 @@ ABANDONED_AFTER_SECONDS = 24 * 3600
 @contextmanager
 def run_folder(parent: Path) -> Iterator[Path]:
     """A folder of `parent` for this run alone; folders of dead runs are removed first."""
-    parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_folder(parent)
     for folder in parent.iterdir():
         if folder.is_dir() and _abandoned(folder):
             shutil.rmtree(folder, ignore_errors=True)
     mine = parent / f"{os.getpid()}-{secrets.token_hex(4)}"
-    mine.mkdir(mode=0o700)
+    private_folder(mine)
     try:
-        (mine / "owner").write_text(process_identity(os.getpid()) or "", encoding="ascii")
+        with os.fdopen(create_private_file(mine / "owner"), "w", encoding="ascii") as owner:
+            owner.write(process_identity(os.getpid()) or "")
         yield mine
     finally:
         shutil.rmtree(mine, ignore_errors=True)

@@ -4,6 +4,10 @@ An object is written to a temporary file beside it (`.tmp-<pid>-<unix time>-<ran
 then linked to its name. A write interrupted by a crash leaves that temporary file; the
 next writer removes the ones nobody touched for a while (`remove_abandoned_writes`).
 A full disk, a read-only mount or a forbidden folder is a StorageError naming the path.
+
+Only the owner can read the store: folders are created 0700 and objects 0400 (read-only,
+as write-once objects are), whatever the umask. A folder that a delete leaves empty goes
+with its last object, as a prefix does on S3: no folder name outlives what it held.
 """
 
 from __future__ import annotations
@@ -19,8 +23,11 @@ from pathlib import Path
 
 from practicelake.errors import StorageError, disk_error
 from practicelake.storage.base import ObjectStore
+from practicelake.storage.private import private_folder
 
 TEMP_PREFIX = ".tmp-"
+OBJECT_MODE = 0o400
+ATTEMPTS = 3  # a delete may remove the folder a write has just created
 
 
 class LocalStore(ObjectStore):
@@ -35,9 +42,15 @@ class LocalStore(ObjectStore):
         return path
 
     def _write_temp(self, path: Path, data: bytes) -> Path:
-        path.parent.mkdir(parents=True, exist_ok=True)
         prefix = f"{TEMP_PREFIX}{os.getpid()}-{int(time.time())}-"
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix)
+        for attempt in range(ATTEMPTS):
+            private_folder(path.parent)
+            try:
+                fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix)  # 0600
+                break
+            except FileNotFoundError:
+                if attempt == ATTEMPTS - 1:
+                    raise
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
@@ -59,7 +72,7 @@ class LocalStore(ObjectStore):
                 return False
             finally:
                 tmp.unlink()
-            path.chmod(0o444)
+            path.chmod(OBJECT_MODE)
         except OSError as exc:
             raise disk_error(exc, "writing", path) from exc
         return True
@@ -91,12 +104,22 @@ class LocalStore(ObjectStore):
     def delete(self, key: str) -> None:
         path = self._path(key)
         try:
-            path.chmod(0o644)
             path.unlink()
         except FileNotFoundError:
             return
         except OSError as exc:
             raise disk_error(exc, "deleting", path) from exc
+        self._remove_empty_folders(path.parent)
+
+    def _remove_empty_folders(self, folder: Path) -> None:
+        """`folder` and its parents, up to the store's root, while they are empty."""
+        base = self._base.resolve()
+        while folder != base and folder.is_relative_to(base):
+            try:
+                folder.rmdir()
+            except OSError:  # not empty, so neither are its parents
+                return
+            folder = folder.parent
 
     def get_versioned(self, key: str) -> tuple[bytes, str] | None:
         path = self._path(key)
@@ -117,7 +140,7 @@ class LocalStore(ObjectStore):
                 if self._version_of(path) != version:
                     return None
                 tmp = self._write_temp(path, data)
-                tmp.chmod(0o444)
+                tmp.chmod(OBJECT_MODE)
                 os.replace(tmp, path)  # atomic: a reader sees the old bytes or the new ones
         except OSError as exc:
             raise disk_error(exc, "writing", path) from exc
