@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
+import json
 from pathlib import Path
 
 import pytest
 
-from practicelake.errors import UnknownPracticeError
+from practicelake.crypto.keystore import open_keys
+from practicelake.errors import SettingsError, UnknownPracticeError
 from practicelake.ingest.manifest import read_manifest
 from practicelake.pipeline import Lakehouse
 
@@ -21,16 +24,47 @@ def write(folder: Path, name: str, data: bytes) -> Path:
     return path
 
 
-def test_file_is_stored_byte_for_byte_under_its_hash(lakehouse: Lakehouse, tmp_path: Path) -> None:
+def test_file_is_stored_byte_for_byte_under_its_keyed_hash(lakehouse: Lakehouse, tmp_path: Path) -> None:
     path = write(tmp_path / "exports" / "2024-01", "payers.csv", PAYERS)
     report = lakehouse.ingest("P001", [path])
     (entry,) = report.entries
-    sha = hashlib.sha256(PAYERS).hexdigest()
-    assert entry.status == "ingested" and entry.sha256 == sha and entry.batch == "2024-01"
+    address = hmac.new(open_keys(lakehouse.settings).file_hash_secret("P001"), PAYERS, "sha256").hexdigest()
+    assert entry.status == "ingested" and entry.sha256 == address and entry.batch == "2024-01"
     assert entry.object_key.startswith("raw/practice_id=P001/source=pms/dataset=payers/ingest_date=")
-    assert entry.object_key.endswith(f"/{sha}.csv")
-    assert lakehouse.raw.read(entry.object_key, sha) == PAYERS
+    assert entry.object_key.endswith(f"/{address}.csv")
+    assert lakehouse.raw.read(entry.object_key, address) == PAYERS
     assert PAYERS not in lakehouse.store.get(entry.object_key)  # encrypted at rest
+
+
+def test_no_plain_sha256_of_a_file_is_kept(lakehouse: Lakehouse, tmp_path: Path) -> None:
+    """Whoever holds a file and can list the bucket or read the manifest cannot confirm that
+    it was received: object names and manifest rows carry only the keyed hash."""
+    path = write(tmp_path / "2024-01", "payers.csv", PAYERS)
+    lakehouse.ingest("P001", [path])
+    plain = hashlib.sha256(PAYERS).hexdigest()
+    assert not [key for key in lakehouse.store.list("raw/") if plain in key]
+    assert plain not in str(read_manifest(lakehouse.catalog).to_pylist())
+
+
+def test_the_keyed_hash_differs_by_practice(lakehouse: Lakehouse, tmp_path: Path) -> None:
+    path = write(tmp_path / "2024-01", "payers.csv", PAYERS)
+    a = lakehouse.ingest("P001", [path]).entries[0]
+    b = lakehouse.ingest("P002", [path]).entries[0]
+    assert a.sha256 != b.sha256
+
+
+def test_keys_of_an_earlier_version_are_refused_with_what_to_do(lakehouse: Lakehouse, tmp_path: Path) -> None:
+    """A key store from before keyed file names has no file hash secret: its practices' raw
+    objects are named by their plain SHA-256, which no keyed hash would ever match."""
+    keys = open_keys(lakehouse.settings)
+    keys.data_key("P001")
+    document = json.loads(keys.path.read_text(encoding="utf-8"))
+    del document["practices"]["P001"]["file_hash_secret"]
+    keys.path.write_text(json.dumps(document), encoding="utf-8")
+    path = write(tmp_path / "2024-01", "payers.csv", PAYERS)
+    with pytest.raises(SettingsError, match=r"earlier practicelake.*plain SHA-256.*start a new lakehouse"):
+        lakehouse.ingest("P001", [path])
+    assert list(lakehouse.store.list("raw/")) == []
 
 
 def test_reingesting_identical_bytes_is_a_recorded_no_op(lakehouse: Lakehouse, tmp_path: Path) -> None:

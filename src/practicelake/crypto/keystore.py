@@ -1,10 +1,12 @@
-"""The key store: per practice, a random 256-bit data key (raw zone encryption) and a
-pseudonymisation secret, and for the deployment an audit key, kept in one local JSON file
-(0600) only as wrapped by the key provider.
+"""The key store: per practice, a random 256-bit data key (raw zone encryption), a
+pseudonymisation secret and a file hash secret (the keyed hash that names its raw files),
+and for the deployment an audit key, kept in one local JSON file (0600) only as wrapped by
+the key provider.
 
 A practice's keys are created together on its first use. Shredding a practice replaces its
-wrapped keys by a tombstone: its raw objects can no longer be decrypted and its pseudonyms
-no longer recomputed, while every other practice's keys stay as they were. A shredded
+wrapped keys by a tombstone: its raw objects can no longer be decrypted, its pseudonyms no
+longer recomputed, and the names of its raw objects no longer tied to any file's content,
+while every other practice's keys stay as they were. A shredded
 practice id is never given new keys, so nothing is silently written under a fresh key that
 the old objects' readers would mistake for theirs.
 """
@@ -29,11 +31,14 @@ from practicelake.crypto.envelope import KEY_BYTES
 from practicelake.crypto.kms import KeyProvider, KeyProviderError, LocalKeyProvider, key_provider
 from practicelake.errors import PracticelakeError, SettingsError
 from practicelake.settings import Settings
+from practicelake.storage.private import private_folder
 
 FORMAT = 2
 DATA_KEY = "data_key"
 AUDIT_KEY = "audit_key"
 PSEUDONYM_SECRET = "pseudonym_secret"  # noqa: S105 - the name of a key, not a key
+FILE_HASH_SECRET = "file_hash_secret"  # noqa: S105 - the name of a key, not a key
+PRACTICE_KEYS = (DATA_KEY, PSEUDONYM_SECRET, FILE_HASH_SECRET)
 INIT_CHECK = {"practicelake:purpose": "init-check"}  # a throwaway key wrapped to test the provider
 _THREADS = threading.Lock()  # flock excludes other processes, not other threads of this one
 
@@ -56,6 +61,12 @@ class KeyStore:
         """The practice's pseudonymisation secret, created on first use."""
         return self._key(practice_id, PSEUDONYM_SECRET)
 
+    def file_hash_secret(self, practice_id: str) -> bytes:
+        """The practice's secret for the keyed hash (HMAC-SHA-256) of its raw files: what names
+        its raw objects and identifies its files in the manifest and in every row's lineage,
+        so that nobody without the key can tell from a name which file was received."""
+        return self._key(practice_id, FILE_HASH_SECRET)
+
     def audit_key(self) -> bytes:
         """The deployment's key for signing the audit log, created on first use; offboarding
         a practice leaves it alone."""
@@ -69,7 +80,7 @@ class KeyStore:
             had_keys = document["practices"].pop(practice_id, None) is not None
             document["shredded"].setdefault(practice_id, datetime.now(UTC).isoformat(timespec="seconds"))
             self._save(document)
-        for purpose in (DATA_KEY, PSEUDONYM_SECRET):
+        for purpose in PRACTICE_KEYS:
             self._unwrapped.pop((practice_id, purpose), None)
         return had_keys
 
@@ -92,6 +103,12 @@ class KeyStore:
                         document["practices"][practice_id] = entry
                     self._save(document)
         owner = "the deployment" if practice_id is None else f"practice {practice_id}"
+        if purpose not in entry:
+            raise SettingsError(
+                f"{owner}'s keys in {self.path} were made by an earlier practicelake, which named raw files by "
+                f"their plain SHA-256 and kept no {purpose}: start a new lakehouse (warehouse, catalog and key "
+                "store) and ingest the exports again"
+            )
         wrapped = str(entry[purpose])
         cached = self._unwrapped.get((practice_id, purpose))
         if cached is not None and cached[0] == wrapped:
@@ -126,7 +143,7 @@ class KeyStore:
 
     def _new_entry(self, practice_id: str | None) -> dict[str, str]:
         entry = {"provider": self.provider.name, "created_at": datetime.now(UTC).isoformat(timespec="seconds")}
-        for purpose in (AUDIT_KEY,) if practice_id is None else (DATA_KEY, PSEUDONYM_SECRET):
+        for purpose in (AUDIT_KEY,) if practice_id is None else PRACTICE_KEYS:
             wrapped = self.provider.wrap(secrets.token_bytes(KEY_BYTES), _context(practice_id, purpose))
             entry[purpose] = base64.b64encode(wrapped).decode()
         return entry
@@ -155,7 +172,7 @@ class KeyStore:
         return document
 
     def _save(self, document: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_folder(self.path.parent)
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".keys-")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             os.fchmod(handle.fileno(), 0o600)
@@ -171,10 +188,14 @@ class KeyStore:
 
     @contextmanager
     def _exclusive(self) -> Iterator[None]:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with _THREADS, self.path.with_name(self.path.name + ".lock").open("a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            yield
+        private_folder(self.path.parent)
+        with _THREADS:
+            lock = os.open(self.path.with_name(self.path.name + ".lock"), os.O_CREAT | os.O_WRONLY, 0o600)
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                yield
+            finally:
+                os.close(lock)
 
 
 def _context(practice_id: str | None, purpose: str) -> dict[str, str]:

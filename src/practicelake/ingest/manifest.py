@@ -14,6 +14,7 @@ from pyiceberg.table import Table
 from practicelake.lakehouse.catalog import ensure_table
 from practicelake.lakehouse.schemas import RAW_FILES
 
+TABLE = "ops.raw_files"
 INGESTED = "ingested"
 FAILED = "failed"
 ALREADY_INGESTED = "already_ingested"
@@ -22,7 +23,7 @@ ALREADY_INGESTED = "already_ingested"
 @dataclass(frozen=True)
 class ManifestEntry:
     practice_id: str
-    sha256: str
+    sha256: str  # the content address: keyed (HMAC-SHA-256 under the practice's secret), never the plain SHA-256
     dataset: str
     source: str
     batch: str
@@ -36,7 +37,7 @@ class ManifestEntry:
 
 
 def manifest_table(catalog: Catalog) -> Table:
-    return ensure_table(catalog, "ops.raw_files", RAW_FILES)
+    return ensure_table(catalog, TABLE, RAW_FILES)
 
 
 def read_manifest(catalog: Catalog) -> pa.Table:

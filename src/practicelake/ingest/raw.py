@@ -1,15 +1,22 @@
 """The raw zone: every received file, byte for byte, content-addressed and write-once,
 encrypted before it reaches the object store.
 
-Each object is sealed with AES-256-GCM (security.envelope) under its practice's data key,
+Each object is sealed with AES-256-GCM (crypto.envelope) under its practice's data key,
 with the object key as associated data: the object key names the practice, so an object
-moved to another path or practice does not open. The content address stays the SHA-256 of
-the file as received, checked again after decryption.
+moved to another path or practice does not open.
+
+The content address is keyed: the HMAC-SHA-256 of the file as received, under the
+practice's file hash secret, checked again after decryption. A plain SHA-256 would let
+anyone who can list the bucket, or read the manifest or a row's lineage, confirm that a
+file they hold was received; the keyed one tells nothing without the key store, and once
+the practice is offboarded (its secret shredded) nothing ties a name to any content. The
+same bytes still get the same address within one practice, so receiving a file again is
+recognised.
 """
 
 from __future__ import annotations
 
-import hashlib
+import hmac
 import re
 from datetime import date
 
@@ -24,10 +31,6 @@ PREFIX = "raw"
 SOURCE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 """A source stands as it is in object keys: lower case, so that no two sources can share a
 folder, even on a case-insensitive file system."""
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def path_segment(value: str) -> str:
@@ -59,8 +62,13 @@ class RawZone:
         self.store = store
         self.keys = keys
 
+    def address(self, practice_id: str, data: bytes) -> str:
+        """The file's content address: HMAC-SHA-256 of its bytes under the practice's file hash
+        secret, in hex. ShreddedError once the practice is offboarded."""
+        return hmac.digest(self.keys.file_hash_secret(practice_id), data, "sha256").hex()
+
     @staticmethod
-    def object_key(practice_id: str, source: str, dataset: str, received: date, sha256: str) -> str:
+    def object_key(practice_id: str, source: str, dataset: str, received: date, address: str) -> str:
         problem = practice_id_problem(practice_id)
         if problem:
             raise PracticelakeError(problem)
@@ -71,7 +79,7 @@ class RawZone:
                 f"source={check_source(source)}",
                 f"dataset={path_segment(dataset)}",
                 f"ingest_date={received.isoformat()}",
-                f"{sha256}.csv",
+                f"{address}.csv",
             )
         )
 
@@ -79,8 +87,8 @@ class RawZone:
         """Encrypt and store the object once; False when the key was already there."""
         return self.store.put_new(key, seal(self.keys.data_key(practice_of(key)), data, key.encode()))
 
-    def read(self, key: str, sha256: str) -> bytes:
-        """The object's bytes, authenticated, decrypted and checked against the hash it was
+    def read(self, key: str, address: str) -> bytes:
+        """The object's bytes, authenticated, decrypted and checked against the address it was
         stored under; IntegrityError naming the object otherwise, never altered bytes."""
         practice_id = practice_of(key)
         sealed = self.store.get(key)
@@ -94,6 +102,8 @@ class RawZone:
             raise IntegrityError(
                 f"{self.store.uri(key)} {exc} (practice {practice_id}'s data key): the object cannot be trusted"
             ) from None
-        if sha256_hex(data) != sha256:
-            raise IntegrityError(f"{self.store.uri(key)} does not match its SHA-256: the object was altered")
+        if not hmac.compare_digest(self.address(practice_id, data), address):
+            raise IntegrityError(
+                f"{self.store.uri(key)} does not match its content address (keyed SHA-256): the object was altered"
+            )
         return data

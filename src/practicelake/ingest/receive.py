@@ -28,7 +28,7 @@ from practicelake.ingest.manifest import (
     append_entries,
     read_manifest,
 )
-from practicelake.ingest.raw import RawZone, check_source, sha256_hex
+from practicelake.ingest.raw import RawZone, check_source
 from practicelake.ingest.scan import Skipped, export_files, read_export, shown
 from practicelake.ingest.validate import validate
 from practicelake.settings import Settings
@@ -115,7 +115,7 @@ class Receiver:
     ) -> None:
         self.raw, self.journal, self.report = raw, journal, report
         self.practice_id, self.source, self.batch, self.now = practice_id, source, batch, now
-        self.seen: dict[tuple[str, str], str] = {}  # (dataset, sha256) -> object key, this practice
+        self.seen: dict[tuple[str, str], str] = {}  # (dataset, content address) -> object key, this practice
         self.orphans: dict[tuple[str, str], str] = {}  # stored by a dead ingest, not in the manifest
         self.pending: list[ManifestEntry] = []
 
@@ -136,7 +136,7 @@ class Receiver:
         except OSError as exc:
             self.report.skipped.append(Skipped(path, f"cannot be read: {exc.strerror or exc}", unread=True))
             return None
-        sha = sha256_hex(data)
+        sha = self.raw.address(self.practice_id, data)
         dataset = path.stem.lower()
         status, reason = INGESTED, None
         if (dataset, sha) in self.seen:
