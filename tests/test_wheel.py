@@ -6,6 +6,7 @@ in the wheel, found through importlib.resources."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -28,9 +29,15 @@ def run(command: list[str], cwd: Path, env: dict[str, str], stdin: str | None = 
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # Built from a copy of what the source distribution holds, so the checkout is left as it was.
+    source = tmp_path_factory.mktemp("source")
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        if (ROOT / name).exists():
+            shutil.copy(ROOT / name, source / name)
+    shutil.copytree(ROOT / "src", source / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     out = tmp_path_factory.mktemp("dist")
     command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet", "-w", str(out)]
-    run([*command, str(ROOT)], ROOT, dict(os.environ))
+    run([*command, str(source)], source, dict(os.environ))
     (found,) = out.glob("practicelake-*.whl")
     return found
 
