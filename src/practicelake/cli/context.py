@@ -31,6 +31,8 @@ def _remember(ctx: typer.Context, value: Path | None) -> Path | None:
     return value
 
 
+# Named by the root callback and by every command that opens the App (`config: ConfigOption`),
+# so that it is accepted in either place; its value reaches `opened` through the context.
 ConfigOption = Annotated[
     Path | None,
     typer.Option(

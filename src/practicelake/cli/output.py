@@ -104,7 +104,7 @@ def write(result: pa.Table, output_format: OutputFormat, output: OutputFile | No
             _print_table(result, console)
         else:
             with output.partial.open("w", encoding="utf-8") as file:
-                _print_table(result, Console(file=file, width=200, color_system=None))
+                _print_table(result, Console(file=file, width=200, color_system=None, markup=False, emoji=False))
     else:
         text = to_csv(result) if output_format is OutputFormat.csv else to_json(result)
         if output is None:
