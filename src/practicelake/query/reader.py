@@ -4,11 +4,19 @@
 which relations, which practices' rows in each, which columns hidden), runs the query through
 the service within that scope, and appends an access record to the audit log, allowed or
 denied. If the record cannot be written, the rows are not returned.
+
+Whatever goes wrong is denied and recorded before the reader hears of it: a refusal, a failed
+query, a lost query process, or a defect. The reader gets a practicelake error (an
+unforeseen one says only that it happened); an interrupt or exit goes on as it is, recorded
+if the log can still be written. The record's reason is the error's kind and a phrase of a
+fixed vocabulary (query.errors.Reason), never the message: a message may quote the query.
+A query longer than the guard's bound is fingerprinted by its first MAX_SQL_CHARS + 1
+characters.
 """
 
 from __future__ import annotations
 
-import re
+import contextlib
 from collections.abc import Callable, Mapping
 
 import pyarrow as pa
@@ -16,13 +24,12 @@ import pyarrow as pa
 from practicelake.access.permissions import access_for
 from practicelake.access.principals import Principal
 from practicelake.audit.log import AuditEntry, access_entry
-from practicelake.errors import PracticelakeError
+from practicelake.query import guard
+from practicelake.query.errors import as_query_error, audit_reason
 from practicelake.query.scope import Scope, View
 from practicelake.query.service import BENCHMARKS, QueryService
 
 AuditSink = Callable[[AuditEntry], object]
-QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
-NUMBERS = re.compile(r"\b\d[\d.:-]*\b")
 
 
 def scope_for(principal: Principal, relations: list[str]) -> Scope:
@@ -44,24 +51,43 @@ class Reader:
         return scope_for(principal, [*self.service.relations(), *sorted(BENCHMARKS)])
 
     def read(self, principal: Principal, sql: str, parameters: Mapping[str, object] | None = None) -> pa.Table:
-        scope = self.scope(principal)
-        visible = [name for name, _ in scope.views or ()]
         roles = sorted(set(principal.roles.values()))
+        scope: Scope | None = None
         try:
+            scope = self.scope(principal)
             result = self.service.run(sql, scope, parameters)
-        except PracticelakeError as exc:
-            reads = self.service.reads(sql, visible)
-            self.audit(access_entry(principal.name, roles, scope.covered(), sql=sql, relations=reads, rows=0,
-                                    allowed=False, reason=_reason(exc)))  # fmt: skip
+        except Exception as exc:
+            self._denied(principal, roles, scope, sql, exc)
+            raised = as_query_error(exc)
+            if raised is exc:
+                raise
+            raise raised from exc
+        except BaseException as exc:
+            with contextlib.suppress(Exception):
+                self._denied(principal, roles, scope, sql, exc)
             raise
-        reads = self.service.reads(sql, visible)
-        self.audit(access_entry(principal.name, roles, scope.covered(), sql=sql, relations=reads,
-                                rows=result.num_rows, allowed=True))  # fmt: skip
+        self.audit(access_entry(principal.name, roles, scope.covered(), sql=_audited(sql),
+                                relations=self._reads(sql, scope), rows=result.num_rows, allowed=True))  # fmt: skip
         return result
 
+    def _denied(
+        self, principal: Principal, roles: list[str], scope: Scope | None, sql: str, exc: BaseException
+    ) -> None:
+        # Without a scope (it could not be read) the record names no practice rather than all.
+        practices = () if scope is None else scope.covered()
+        reads = [] if scope is None else self._reads(sql, scope)
+        self.audit(access_entry(principal.name, roles, practices, sql=_audited(sql), relations=reads, rows=0,
+                                allowed=False, reason=audit_reason(exc)))  # fmt: skip
 
-def _reason(exc: PracticelakeError) -> str:
-    """The refusal's kind and message, with anything quoted or numeric taken out: an error
-    can quote the query, and the query can hold values."""
-    message = QUOTED.sub("?", str(exc).splitlines()[0])
-    return f"{type(exc).__name__}: {NUMBERS.sub('?', message)[:200]}"
+    def _reads(self, sql: str, scope: Scope) -> list[str]:
+        try:
+            return self.service.reads(sql, [name for name, _ in scope.views or ()])
+        except Exception:
+            return []
+
+
+def _audited(sql: str) -> str:
+    """The text the record's fingerprint is taken of. Fingerprinting tokenizes the text in this
+    process (over a second per megabyte): a query longer than the guard reads is refused
+    unread, and fingerprinted by what the guard would have read of it."""
+    return sql[: guard.MAX_SQL_CHARS + 1]

@@ -1,6 +1,12 @@
 """The second wall of the read path: a DuckDB session that holds only the reader's relations
 (in memory, already scoped) and can reach nothing else: no files, no extensions, no settings
-changes. One session per query; it is thrown away after."""
+changes. A session serves one scope and one set of tables; it runs one query at a time.
+
+Limits hold per query: at most `max_rows` rows and `result_bytes` bytes come back, DuckDB
+stops the query after `seconds` (an interrupt) and keeps its own buffers under `memory`.
+DuckDB's memory limit does not cover every allocation (strings and lists a function builds
+are outside it), so sessions run in a query process (query.worker) whose whole address space
+is capped at `address_space`."""
 
 from __future__ import annotations
 
@@ -13,7 +19,7 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
-from practicelake.query.errors import QueryFailed, QueryRefused
+from practicelake.query.errors import QueryFailed, QueryRefused, Reason
 from practicelake.query.guard import DIALECT, READS_ONLY
 
 # Fixed statements, run in this order once the relations are registered. The last one makes
@@ -36,6 +42,12 @@ class Limits:
     memory: str = "1GB"
     """DuckDB memory limit; nothing spills to disk."""
     threads: int = 2
+    result_bytes: int = 128 * 1024 * 1024
+    """A larger result (in Arrow's memory) is refused, however few its rows."""
+    address_space: int = 4 * 1024**3
+    """The cap on a query process's virtual memory (RLIMIT_AS), in bytes: DuckDB's buffers,
+    what functions build outside them, the cached rows and the process itself (about 1.6 GiB
+    of it reserved before the first query)."""
 
 
 def locked_connection(relations: Mapping[str, pa.Table], limits: Limits) -> duckdb.DuckDBPyConnection:
@@ -65,22 +77,32 @@ def execute(
     query: exp.Query | str,
     limits: Limits,
     parameters: Mapping[str, object] | None = None,
+    *,
+    seconds: float | None = None,
 ) -> pa.Table:
-    """Run a checked query; refuse it if it returns more than `limits.max_rows` rows or runs
-    longer than `limits.seconds`."""
+    """Run a checked query; refuse it if it returns more than `limits.max_rows` rows or
+    `limits.result_bytes` bytes, or runs longer than `seconds` (what is left of the query's
+    time; `limits.seconds` if not given)."""
     sql = query if isinstance(query, str) else query.sql(DIALECT, comments=False)
     batches: list[pa.RecordBatch] = []
-    rows = 0
-    with _deadline(con, limits.seconds) as expired:
+    rows = size = 0
+    with _deadline(con, limits.seconds if seconds is None else seconds) as expired:
         try:
             reader = con.execute(_one_select(con, sql), parameters or None).to_arrow_reader(
                 batch_size=min(limits.max_rows + 1, 100_000)
             )
             for batch in reader:
                 rows += batch.num_rows
+                size += batch.nbytes
                 if rows > limits.max_rows:
                     raise QueryRefused(
-                        f"the query returns more than {limits.max_rows:,} rows: aggregate, filter or add a limit"
+                        f"the query returns more than {limits.max_rows:,} rows: aggregate, filter or add a limit",
+                        Reason.ROWS,
+                    )
+                if size > limits.result_bytes:
+                    raise QueryRefused(
+                        f"the query returns more than {limits.result_bytes / 2**20:,.0f} MiB: select fewer columns",
+                        Reason.RESULT_BYTES,
                     )
                 batches.append(batch)
             schema = reader.schema
@@ -109,17 +131,17 @@ def _one_select(con: duckdb.DuckDBPyConnection, sql: str) -> duckdb.Statement:
     statements = con.extract_statements(sql)
     if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
         kinds = ", ".join(statement.type.name for statement in statements) or "nothing"
-        raise QueryRefused(f"{READS_ONLY} (DuckDB reads {kinds})")
+        raise QueryRefused(f"{READS_ONLY} (DuckDB reads {kinds})", Reason.NOT_A_READ)
     return statements[0]
 
 
 def _refusal(exc: Exception, expired: bool, limits: Limits) -> QueryRefused | QueryFailed:
     if expired:
-        return QueryRefused(f"the query ran longer than {limits.seconds:g} s and was stopped")
+        return QueryRefused(f"the query ran longer than {limits.seconds:g} s and was stopped", Reason.TIME)
     message = _first_line(exc)
     if isinstance(exc, duckdb.OutOfMemoryException) or message.startswith("Out of Memory Error"):
-        return QueryRefused(f"the query needs more than {limits.memory} of memory")
-    return QueryFailed(message)
+        return QueryRefused(f"the query needs more than {limits.memory} of memory", Reason.MEMORY)
+    return QueryFailed(message, Reason.ENGINE)
 
 
 @contextmanager

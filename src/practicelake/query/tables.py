@@ -1,0 +1,112 @@
+"""The curated tables as a scope shows them: each table's rows of the scope's practices, read
+at the snapshot its pin names, with the columns the scope hides left out. Kept in memory, per
+(table, snapshot, practices), up to a byte budget; a pin that moves makes a new entry.
+
+This runs in the query process (query.worker), so that rows are read once per process and
+never copied between processes."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyiceberg.catalog import Catalog
+from pyiceberg.expressions import AlwaysTrue, BooleanExpression, In, Reference
+from pyiceberg.table import Table
+
+from practicelake.curate.snapshots import Pin, open_pinned
+from practicelake.query import benchmarks
+from practicelake.query.errors import QueryFailed, Reason
+from practicelake.query.scope import Scope
+from practicelake.query.session import Limits
+
+TABLES = 64  # pinned tables' metadata kept, by metadata file
+BENCHMARKS = frozenset(benchmarks.BENCHMARKS)
+
+# (table, snapshot id, the scope's practices): an entry holds one scope's rows only.
+CacheKey = tuple[str, int | None, frozenset[str] | None]
+
+
+class CuratedTables:
+    """Scoped rows of pinned curated tables, cached. One thread at a time."""
+
+    def __init__(self, catalog: Catalog, cache_bytes: int) -> None:
+        self.catalog = catalog
+        self.cache_bytes = cache_bytes
+        self.scanned: list[str] = []
+        """The name of every table read from Iceberg since the caller last cleared it."""
+        self._cache: OrderedDict[CacheKey, pa.Table] = OrderedDict()
+        self._tables: OrderedDict[str, Table] = OrderedDict()  # by metadata file: never changes
+
+    def relations(self, read: list[str], scope: Scope, pins: Mapping[str, Pin], limits: Limits) -> dict[str, pa.Table]:
+        """Each relation of `read` as `scope` shows it; benchmarks computed from every practice."""
+        relations: dict[str, pa.Table] = {}
+        for name in read:
+            view = scope.view(name)
+            assert view is not None
+            if name in BENCHMARKS:
+                everything = Scope.every_practice()
+                computed = benchmarks.compute(
+                    {n: self.rows(pins[n], everything) for n in sorted(benchmarks.sources())}, limits
+                )
+                rows = computed[name]
+            else:
+                rows = self.rows(pins[name], Scope(view.practices))
+            relations[name] = rows.drop_columns([c for c in rows.column_names if c in view.hidden])
+        return relations
+
+    def rows(self, pin: Pin, scope: Scope) -> pa.Table:
+        """The table's rows of the scope's practices, at its pinned snapshot."""
+        key: CacheKey = (pin.name, pin.snapshot_id, scope.practices)
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        try:
+            rows = scan(self._table(pin), pin, scope)
+        except FileNotFoundError:
+            # Offboarding deletes a practice's rows and the history that held them.
+            raise QueryFailed(
+                f"{pin.name}: the snapshot the last curate recorded is gone; run `practicelake curate`",
+                Reason.SNAPSHOT_GONE,
+            ) from None
+        self.scanned.append(pin.name)
+        self._cache[key] = rows
+        while len(self._cache) > 1 and sum(t.nbytes for t in self._cache.values()) > self.cache_bytes:
+            self._cache.popitem(last=False)
+        return rows
+
+    def _table(self, pin: Pin) -> Table:
+        if pin.metadata_location in self._tables:
+            self._tables.move_to_end(pin.metadata_location)
+            return self._tables[pin.metadata_location]
+        table = open_pinned(self.catalog, pin)
+        self._tables[pin.metadata_location] = table
+        while len(self._tables) > TABLES:
+            self._tables.popitem(last=False)
+        return table
+
+
+def scan(table: Table, pin: Pin, scope: Scope) -> pa.Table:
+    name = pin.name
+    if "practice_id" not in table.schema().column_names:
+        raise QueryFailed(
+            f"{name} has no practice_id column: it cannot be scoped, so it is not served", Reason.UNSCOPED
+        )
+    if pin.snapshot_id is None or (scope.practices is not None and not scope.practices):
+        return table.schema().as_arrow().empty_table()
+    rows = table.scan(row_filter=_practice_filter(scope), snapshot_id=pin.snapshot_id).to_arrow()
+    # The filter above is the scope; this only proves it held.
+    if scope.practices is not None:
+        inside = pc.is_in(rows["practice_id"], value_set=pa.array(sorted(scope.practices), pa.string()))
+        outside = pc.invert(pc.fill_null(inside, False))
+        if pc.any(outside).as_py():
+            raise QueryFailed(f"{name}: the scan returned rows outside the reader's practices", Reason.SCOPE_BREACH)
+    return rows
+
+
+def _practice_filter(scope: Scope) -> BooleanExpression:
+    if scope.practices is None:
+        return AlwaysTrue()
+    return In(Reference("practice_id"), sorted(scope.practices))  # type: ignore[call-arg,arg-type]
