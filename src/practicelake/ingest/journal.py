@@ -6,20 +6,26 @@ file, before the file's object is stored. An ingest that dies leaves its journal
 the next ingest, of any practice, takes it over: it appends the rows whose objects are
 stored and that the manifest lacks, so no stored object stays without its row.
 
-The journal lives in state_dir, as the writer lock does. Each line is flushed to the
+The journal lives in state_dir (0600 files in a 0700 folder). Each line is flushed to the
 operating system before the object is written, which covers a process that dies; a machine
 that loses power may lose the last lines.
+
+Offboarding a practice asks here whether an ingest is running (it refuses while one is), and
+takes the practice's rows out of the journals dead ingests left, so that no later ingest
+appends them to the manifest again and none of the practice's file names stay in state_dir.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import tempfile
 from pathlib import Path
 from types import TracebackType
 from typing import IO
 
 from practicelake.ingest.manifest import ManifestEntry, entry_from_json, entry_json
+from practicelake.storage.private import create_private_file, private_folder
 
 FOLDER = "ingest"
 
@@ -35,9 +41,8 @@ class IngestJournal:
         self._taken: list[tuple[Path, IO[str]]] = []
 
     def __enter__(self) -> IngestJournal:
-        self.folder.mkdir(parents=True, exist_ok=True)
         hidden = self.folder / f".{self.path.name}"  # locked before any other ingest can see it
-        handle = hidden.open("x", encoding="utf-8")
+        handle = os.fdopen(create_private_file(hidden), "w", encoding="utf-8")
         fcntl.flock(handle, fcntl.LOCK_EX)
         os.rename(hidden, self.path)
         self._handle = handle
@@ -84,3 +89,65 @@ class IngestJournal:
         for path, _ in self._taken:
             path.unlink(missing_ok=True)
         self.path.unlink(missing_ok=True)
+
+
+def running(state_dir: Path) -> list[Path]:
+    """The journals of ingests running now (on this machine: a journal is locked by its process),
+    those still hidden while their ingest starts included."""
+    found = []
+    for path in sorted((state_dir / FOLDER).glob("*.jsonl")):
+        try:
+            handle = path.open(encoding="utf-8")
+        except FileNotFoundError:  # finished in the meantime
+            continue
+        with handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                found.append(path)
+    return found
+
+
+def forget_practice(state_dir: Path, practice_id: str) -> int:
+    """Take the practice's rows out of the journals dead ingests left (a journal left with no
+    row is removed); how many rows. Journals of running ingests are left alone: offboarding
+    refuses to start while there are any. A line that does not parse (the one being written
+    when its ingest died) goes too: it cannot be told whose it was."""
+    forgotten = 0
+    for path in sorted((state_dir / FOLDER).glob("[!.]*.jsonl")):
+        try:
+            handle = path.open(encoding="utf-8")
+        except FileNotFoundError:
+            continue
+        with handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue
+            kept, dropped = [], 0
+            for line in handle:
+                try:
+                    mine = entry_from_json(line).practice_id == practice_id
+                except (ValueError, KeyError, TypeError):
+                    mine = True
+                if mine:
+                    dropped += 1
+                else:
+                    kept.append(line if line.endswith("\n") else line + "\n")
+            if dropped:
+                forgotten += dropped
+                _rewrite(path, kept)
+    return forgotten
+
+
+def _rewrite(path: Path, lines: list[str]) -> None:
+    """The journal with `lines` only, replaced in one step (removed when there are none)."""
+    if not lines:
+        path.unlink(missing_ok=True)
+        return
+    fd, tmp = tempfile.mkstemp(dir=private_folder(path.parent), prefix=f".{path.stem}-", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.writelines(lines)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)

@@ -1,22 +1,33 @@
-"""The Iceberg catalog, chosen by URI (`sqlite:///...` by default), and table creation."""
+"""The Iceberg catalog, chosen by URI (`sqlite:///...` by default), table creation, and the
+one change pyiceberg has no commit for: forgetting a table's history in its metadata.
+
+The SQLite file is created 0600 in a 0700 folder, and the process umask is tightened
+(storage.private), so that SQLite's journals and pyiceberg's files are owner-only too.
+"""
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pyarrow as pa
 from pyiceberg.catalog import Catalog
-from pyiceberg.catalog.sql import SqlCatalog
+from pyiceberg.catalog.sql import IcebergTables, SqlCatalog
 from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.expressions import BooleanExpression, EqualTo, Reference
 from pyiceberg.partitioning import UNPARTITIONED_PARTITION_SPEC, PartitionField, PartitionSpec
 from pyiceberg.schema import Schema, assign_fresh_schema_ids
+from pyiceberg.serializers import ToOutputFile
 from pyiceberg.table import Table
 from pyiceberg.transforms import IdentityTransform
+from sqlalchemy import CursorResult, update
+from sqlalchemy.orm import Session
 
 from practicelake.errors import SettingsError
 from practicelake.settings import Settings
+from practicelake.storage.private import create_private_file, private_folder, restrict_umask
 
 NAMESPACES = ("cleaned", "curated", "ops")
 
@@ -38,7 +49,11 @@ def open_catalog(settings: Settings) -> Catalog:
     uri = settings.resolved_catalog_uri
     if not uri.startswith("sqlite:///"):
         raise SettingsError(f"unsupported catalog_uri {uri!r}: use sqlite:///path")
-    Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    restrict_umask()
+    database = Path(uri.removeprefix("sqlite:///"))
+    private_folder(database.parent)
+    if not database.exists():
+        os.close(create_private_file(database, exclusive=False))  # an empty file is an empty database
     properties: dict[str, Any] = {
         "uri": uri,
         "warehouse": f"{settings.warehouse_uri}/iceberg",
@@ -87,3 +102,70 @@ def current_snapshot_id(table: Table) -> int | None:
 def practice_partition(practice_id: str) -> BooleanExpression:
     """The row filter of one practice's partition."""
     return EqualTo(term=Reference("practice_id"), literal=practice_id)  # type: ignore[call-arg]
+
+
+def metadata_version(metadata_location: str) -> int:
+    """The version a metadata file's name starts with (`00012-<uuid>.metadata.json`); -1 if none."""
+    version = metadata_location.rsplit("/", 1)[-1].split("-", 1)[0]
+    return int(version) if version.isdigit() else -1
+
+
+def drop_history(catalog: Catalog, table: Table) -> Table | None:
+    """The table with its current snapshot only: every other snapshot, the snapshot log and
+    the log of earlier metadata files left out of a new metadata file, which the catalog then
+    points to with no previous location. The table as it is now (a new Table) if there was
+    history to forget, `table` itself if there was none; None, having changed nothing, if
+    another writer committed to the table in the meantime.
+
+    pyiceberg's expiry keeps the metadata log, and the catalog keeps the previous location,
+    so both would still lead to the files of the forgotten history; the files themselves are
+    the caller's to remove. Holding the writer lock is the caller's part too: this is a
+    direct compare-and-swap on the catalog's row, not a pyiceberg commit."""
+    if not isinstance(catalog, SqlCatalog):
+        raise SettingsError("forgetting a table's history needs the SQL catalog")
+    metadata = table.metadata
+    current = table.current_snapshot()
+    kept = [current] if current is not None else []
+    if len(metadata.snapshots) == len(kept) and not metadata.metadata_log and len(metadata.snapshot_log) <= len(kept):
+        return table
+    current_id = current.snapshot_id if current is not None else None
+    forgotten = metadata.model_copy(
+        update={
+            "snapshots": kept,
+            "snapshot_log": [e for e in metadata.snapshot_log if e.snapshot_id == current_id][-1:],
+            "metadata_log": [],
+            "refs": {name: ref for name, ref in metadata.refs.items() if ref.snapshot_id == current_id},
+            "statistics": [f for f in metadata.statistics if f.snapshot_id == current_id],
+            "partition_statistics": [f for f in metadata.partition_statistics if f.snapshot_id == current_id],
+            "last_updated_ms": max(int(time.time() * 1000), metadata.last_updated_ms),
+        }
+    )
+    location = table.location_provider().new_table_metadata_file_location(metadata_version(table.metadata_location) + 1)
+    ToOutputFile.table_metadata(forgotten, table.io.new_output(location))
+    identifier = table.name()
+    with Session(catalog.engine) as session:
+        result = session.execute(
+            update(IcebergTables)
+            .where(
+                IcebergTables.catalog_name == catalog.name,
+                IcebergTables.table_namespace == Catalog.namespace_to_string(Catalog.namespace_from(identifier)),
+                IcebergTables.table_name == Catalog.table_name_from(identifier),
+                IcebergTables.metadata_location == table.metadata_location,
+            )
+            .values(metadata_location=location, previous_metadata_location=None)
+        )
+        swapped = cast("CursorResult[Any]", result).rowcount
+        session.commit()
+    if swapped != 1:
+        table.io.delete(location)
+        return None
+    return catalog.load_table(identifier)
+
+
+def compact_catalog(catalog: Catalog) -> None:
+    """Rebuild the catalog's SQLite file: what earlier commits overwrote (table rows, metadata
+    locations) stays in a database's free pages until then."""
+    if not isinstance(catalog, SqlCatalog):
+        return
+    with catalog.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("vacuum")
