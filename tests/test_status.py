@@ -103,3 +103,22 @@ def test_a_real_imbalance_still_fails(exports: tuple[Path, GenerationReport], tm
     code, shown = status(config_file(tmp_path / "practicelake.toml", lakehouse.settings))
     assert code == 1
     assert f"not reconciled: {one['practice_id']} appointments {one['raw_file_sha256'][:12]}" in shown
+
+
+def test_the_status_is_plain_data_apart_from_its_drawing(
+    exports: tuple[Path, GenerationReport], tmp_path: Path
+) -> None:
+    from practicelake.app import App
+
+    core = App(local_settings(tmp_path))
+    loaded_but_last_batch(core.lakehouse, exports)
+    found = core.status()
+    titles = [section.title for section in found.sections(files=True)]
+    assert titles == ["raw files", "per practice and dataset", "quarantined rows by practice, entity and rule",
+                      "last runs"]  # fmt: skip
+    assert [s.title for s in found.sections(files=False)] == titles[1:]
+    for section in found.sections():
+        assert all(len(row) == len(section.columns) for row in section.rows)
+        values = [value for row in section.rows for value in row]
+        assert not any(hasattr(v, "__rich_console__") or hasattr(v, "__rich__") for v in values)  # nothing drawn
+    assert found.balanced and found.problems == [] and found.notes == []

@@ -230,3 +230,14 @@ def test_the_same_text_gives_the_same_fingerprint_and_a_user_stays_named(lake: L
     assert admin.name(TYPED_PASSWORD) == admin.name(TYPED_PASSWORD) != admin.name(TYPED_PASSWORD + "x")
     assert admin.name("alice") == "alice" and admin.name("os:root") == "os:root"
     assert TYPED_PASSWORD not in admin.name(TYPED_PASSWORD)
+
+
+def test_token_shaped_text_is_redacted_in_every_field() -> None:
+    token = "plk_0123456789abcdef_" + "A" * 43
+    entry = admin_entry(
+        token, [token], [token], action="note", target=token, details={"said": f"x {token} y", token: [token]}
+    )
+    assert token not in repr(entry) and "plk_[redacted]" in entry.actor
+    assert entry.details["said"] == "x plk_[redacted] y" and entry.details["plk_[redacted]"] == ["plk_[redacted]"]
+    cut_short = admin_entry("os:operator", [], None, action="note", target="plk_0123456789abcdef_AAAA")
+    assert cut_short.details["target"] == "plk_[redacted]"
