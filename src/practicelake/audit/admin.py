@@ -138,10 +138,7 @@ class AdminLog:
         try:
             yield outcome
         except BaseException as exc:
-            reason = one_line(describe_failure(exc) or type(exc).__name__)
-            for given in sorted(set(names), key=len, reverse=True):
-                reason = reason.replace(given, self.name(given)) if given else reason
-            reason = reason[:REASON_CHARACTERS]
+            reason = self._hide(one_line(describe_failure(exc) or type(exc).__name__), names)
             with suppress(Exception):  # best effort: the action's own error is the one to raise
                 self.record(action, target, actor=actor, practices=scope, details={"result": "failed", **attempt},
                             reason=reason)  # fmt: skip
@@ -153,3 +150,13 @@ class AdminLog:
             except Exception as exc:
                 problem = one_line(describe_failure(exc) or type(exc).__name__)
                 raise AuditLogError(f"{action} done, but its result could not be recorded: {problem}") from exc
+
+    def _hide(self, reason: str, names: Iterable[str]) -> str:
+        """`reason` with each of `names` as `name` shows it: quoted as errors quote it, or
+        bare when it is long enough not to be mistaken for a part of a word."""
+        for given in sorted(set(names), key=len, reverse=True):
+            shown = self.name(given)
+            if shown != given:
+                reason = reason.replace(repr(given), shown)
+                reason = reason.replace(given, shown) if len(given) > 3 else reason
+        return reason[:REASON_CHARACTERS]
