@@ -14,6 +14,7 @@ threads create files, and would still miss the writes done from threads of the l
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -33,6 +34,8 @@ def private_folder(path: Path) -> Path:
     missing = []
     folder = path
     while not folder.is_dir():
+        if folder.exists():  # a file where a folder should be
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder))
         missing.append(folder)
         if folder.parent == folder:
             break
