@@ -116,6 +116,7 @@ def test_the_practice_id_takes_no_new_data_and_runs_go_on(lake: dict[str, Any], 
     export.write_text("practice_id,payer_id,name,payer_type\nP001,PAY1,X,insurer\n", encoding="utf-8")
     with pytest.raises(ShreddedError, match="P001 was offboarded"):
         lakehouse.ingest(LEAVING, [export])
+    assert list((lakehouse.settings.state_dir / "ingest").glob("*.jsonl")) == []  # not even a journal
     with pytest.raises(ShreddedError):
         open_keys(lakehouse.settings).pseudonym_secret(LEAVING)
     assert lakehouse.transform().run_id is None  # nothing of P001 is left pending

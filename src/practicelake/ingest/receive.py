@@ -75,6 +75,7 @@ def ingest(
 ) -> IngestReport:
     settings.practice(practice_id)  # refuse a practice the deployment does not serve
     check_source(source)
+    raw.keys.file_hash_secret(practice_id)  # an offboarded practice (ShreddedError) takes no file, nor a journal
     files, skipped = export_files(paths)
     now = datetime.now(UTC).replace(tzinfo=None)
     report = IngestReport(ingest_id=f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}", skipped=skipped)
