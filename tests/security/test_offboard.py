@@ -15,6 +15,7 @@ from lakes import config_file, local_settings, s3_settings
 from practicelake.cli.practice import practice_app
 from practicelake.crypto.keystore import ShreddedError, open_keys
 from practicelake.errors import IntegrityError, LockedError, UnknownPracticeError
+from practicelake.ingest.journal import IngestJournal
 from practicelake.lakehouse.catalog import NAMESPACES
 from practicelake.lakehouse.lock import writer_lock
 from practicelake.pipeline import Lakehouse
@@ -147,6 +148,16 @@ def test_refused_while_a_transform_or_curate_runs(tmp_path: Path) -> None:
     with writer_lock(lakehouse.store, kind="transform"), pytest.raises(LockedError):
         offboard(lakehouse.settings, lakehouse.catalog, lakehouse.store, LEAVING)
     assert open_keys(lakehouse.settings).data_key(LEAVING)  # keys untouched
+
+
+def test_refused_while_an_ingest_runs(tmp_path: Path) -> None:
+    """An ingest takes no writer lock; its journal, locked while it runs, says it is running."""
+    lakehouse = Lakehouse.open(local_settings(tmp_path))
+    open_keys(lakehouse.settings).data_key(LEAVING)
+    with IngestJournal(lakehouse.settings.state_dir, "20240101T000000-running0"), pytest.raises(LockedError):
+        offboard(lakehouse.settings, lakehouse.catalog, lakehouse.store, LEAVING)
+    assert open_keys(lakehouse.settings).data_key(LEAVING)  # keys untouched
+    assert offboard(lakehouse.settings, lakehouse.catalog, lakehouse.store, LEAVING).keys_destroyed
 
 
 def practicelake(*args: str, answer: str) -> Any:

@@ -287,12 +287,18 @@ def test_its_roles_and_journal_rows_are_gone_and_the_others_stay(lake: dict[str,
 
 def test_ops_runs_keep_the_others_and_their_counts(lake: dict[str, Any]) -> None:
     runs = lake["lakehouse"].catalog.load_table("ops.runs").scan().to_arrow().to_pylist()
-    loads = lake["before"]["ops.file_loads"]
-    for run in (r for r in runs if r["command"] == "transform"):
-        assert LEAVING not in run["practices"]
-        theirs = [load for p, ls in loads.items() if p != LEAVING for load in ls if load["run_id"] == run["run_id"]]
-        assert run["rows_read"] == sum(load["rows_read"] for load in theirs)
-        assert sorted(run["input_files"]) == sorted(load["sha256"] for load in theirs)
+    loads = [load for p, ls in lake["before"]["ops.file_loads"].items() if p != LEAVING for load in ls]
+    assert {r["command"] for r in runs} == {"transform", "curate"}
+    for run in runs:
+        assert LEAVING not in run["practices"] and run["practices"]
+        if run["command"] == "transform":
+            theirs = [load for load in loads if load["run_id"] == run["run_id"]]
+            assert run["rows_read"] == sum(load["rows_read"] for load in theirs)
+            assert sorted(run["input_files"]) == sorted(load["sha256"] for load in theirs)
+        else:  # the cleaned rows of the practices it curated
+            assert run["rows_read"] == sum(
+                load["rows_accepted"] for load in loads if load["loaded_at"] < run["started_at"]
+            )
 
 
 def test_the_other_practices_read_as_before(lake: dict[str, Any]) -> None:
