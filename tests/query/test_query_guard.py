@@ -1,13 +1,19 @@
 """The guard, attacked: every query below must be refused, with a reason naming what was
-refused. The session's own walls are tested in test_query_session.py."""
+refused, before it could cost much: a function asked to build a huge value, a query too
+long or too deep to read safely, SQL that sqlglot would render as more SQL. The session's own
+walls are tested in test_query_session.py, the query processes' limits in test_abuse.py."""
 
 from __future__ import annotations
+
+import re
+import sys
 
 import pytest
 from sqlglot import exp
 
 from practicelake.errors import PracticelakeError
-from practicelake.query.errors import QueryRefused
+from practicelake.query import functions
+from practicelake.query.errors import QueryRefused, Reason
 from practicelake.query.guard import check
 
 RELATIONS = {"visits", "payer_mix"}
@@ -110,6 +116,49 @@ ATTACKS = [
     ("select * from visits union all select * from information_schema.columns", "system schemas are not readable"),
     ("select * from (with pg_class as (select 1) select 1) t, pg_class", "no such table: pg_class"),
     ("select * from visits at (version => 1)", "time travel is not allowed: visits"),
+    # functions that build values of a size they are given
+    ("select len(range(10000000000))", "range() may build at most 10,000 values"),
+    ("select range(0, 20000, 1)", "range() may build at most 10,000 values"),
+    ("select generate_series(1, 1000000)", "generate_series() may build at most 10,000 values"),
+    ("select range(1, 10, 0)", "range() may build at most 10,000 values"),
+    ("select range(visits) from visits", "range() takes sizes written as whole numbers, not computed"),
+    ("select range(10000 + 1)", "range() takes sizes written as whole numbers, not computed"),
+    ("select repeat('x', 1000000000)", "repeat() takes sizes up to 10,000"),
+    ("select repeat([1, 2], 100000)", "repeat() takes sizes up to 10,000"),
+    ("select repeat('x', $times)", "repeat() takes sizes written as whole numbers, not computed"),
+    ("select space(100000)", "repeat() takes sizes up to 10,000"),
+    ("select lpad('x', 2000000000, 'y')", "lpad() takes sizes up to 10,000"),
+    ("select rpad(practice_id, visits, 'y') from visits", "rpad() takes sizes written as whole numbers"),
+    ("select list_resize([1], 1000000000)", "list_resize() takes sizes up to 10,000"),
+    ("select array_resize([1], 100000, 0)", "array_resize() takes sizes up to 10,000"),
+    ("select to_base(1, 2, 100000)", "to_base() takes sizes up to 10,000"),
+    ("select bitstring('1', 100000)", "bitstring() takes sizes up to 10,000"),
+    ("select equi_width_bins(0, 10, 100000, true)", "equi_width_bins() takes sizes up to 10,000"),
+    ("select max(visits, 100000) from visits", "max() takes sizes up to 10,000"),
+    ("select arg_max(practice_id, visits, 100000) from visits", "arg_max() takes sizes up to 10,000"),
+    ("select reservoir_quantile(visits, 0.5, 100000) from visits", "reservoir_quantile() takes sizes up to 10,000"),
+    ("select printf('%01000000000d', 1)", "printf() takes widths up to 10,000"),
+    ("select printf('%*d', 1000000000, 1)", "printf() takes widths written in its format, not as arguments"),
+    ("select printf(practice_id, 1) from visits", "printf() takes its format as a quoted text, not computed"),
+    ("select format('{:>1000000000}', 1)", "format() takes widths up to 10,000"),
+    ("select format('{:>{}}', 'x', 1000000000)", "format() takes widths written in its format"),
+    ("select repeat(repeat('x', 10000), 10000)", "repeat() may not be used inside a lambda or another function"),
+    ("select list_transform(range(100), x -> range(100))", "range() may not be used inside a lambda"),
+    # SQL that sqlglot renders as more SQL: what runs is checked too
+    ("select randstr(1000000000, 1)", "table functions are not allowed: range"),
+    ("select zipf(1, 100000000, random())", "table functions are not allowed: range"),
+    ("select minhash_combine(visits) from visits", "table functions are not allowed: unnest"),
+    # too long, too many tokens, too deep: refused before parsing
+    ("select 1" + " " * 100_000, "the query is longer than 100,000 characters"),
+    ("select 1" + "+1" * 25_000, "the query has more than 20,000 tokens"),
+    ("select 1" + "+1" * 10_500, "the query has more than 20,000 tokens"),
+    ("select " + "(" * 33 + "1" + ")" * 33, "the query is nested more than 32 levels deep"),
+    ("select " + "(" * 5_000 + "1" + ")" * 5_000, "the query is nested more than 32 levels deep"),
+    ("select " + "[" * 40 + "1" + "]" * 40, "nested more than 32 levels deep"),
+    ("select " + "case when true then " * 40 + "1" + " end" * 40, "nested more than 32 levels deep"),
+    ("select * from " + "(select * from " * 2_000 + "visits" + ") t" * 2_000, "nested more than 32 levels deep"),
+    ("select " + "not " * 5_000 + "true", "the query is nested too deeply"),
+    ("select " + "- " * 5_000 + "1", "the query is nested too deeply"),
     # not a query at all
     ("", "no query given"),
     ("  ;  ", "no query given"),
@@ -117,7 +166,7 @@ ATTACKS = [
 ]
 
 
-@pytest.mark.parametrize(("sql", "reason"), ATTACKS, ids=[sql[:60] for sql, _ in ATTACKS])
+@pytest.mark.parametrize(("sql", "reason"), ATTACKS, ids=[f"{sql[:50]}-{len(sql)}" for sql, _ in ATTACKS])
 def test_attack_is_refused_with_its_reason(sql: str, reason: str) -> None:
     with pytest.raises(QueryRefused) as refused:
         check(sql, RELATIONS)
@@ -147,10 +196,18 @@ ALLOWED = [
     "select * from (values (1, 'a'), (2, 'b')) as t(n, s)",
     "select 'a; drop table visits' as text",
     "select 1 -- ; drop table visits",
+    "select range(12), range(1, 13), range(0, 100, 10), generate_series(1, 10000)",
+    "select lpad(cast(visits as varchar), 4, '0'), rpad(practice_id, 10), repeat('-', 40) from visits",
+    "select max(visits), min(visits), max(visits, 3), arg_max(practice_id, visits) from visits",
+    "select printf('%5.1f%%', no_show_rate * 100), format('{:>8}', practice_id) from visits",
+    "select list_transform([1, 2, 3], x -> x * 2), list_resize([1, 2], 5, 0)",
+    "select " + "(" * 32 + "1" + ")" * 32,
+    "select * from visits where visits in (" + ", ".join(str(n) for n in range(5_000)) + ")",
+    "select * from visits where " + " and ".join(f"visits <> {n}" for n in range(500)),
 ]
 
 
-@pytest.mark.parametrize("sql", ALLOWED)
+@pytest.mark.parametrize("sql", ALLOWED, ids=[f"{sql[:50]}-{len(sql)}" for sql in ALLOWED])
 def test_plain_reads_pass(sql: str) -> None:
     assert isinstance(check(sql, RELATIONS), exp.Query)
 
@@ -158,3 +215,59 @@ def test_plain_reads_pass(sql: str) -> None:
 def test_what_runs_is_the_checked_tree_without_comments() -> None:
     checked = check("select 1 /* ; drop table visits */ from visits", RELATIONS)
     assert checked.sql("duckdb", comments=False) == "SELECT 1 FROM visits"
+
+
+def test_every_refusal_carries_a_reason_of_the_vocabulary() -> None:
+    for sql, _ in ATTACKS:
+        with pytest.raises(QueryRefused) as refused:
+            check(sql, RELATIONS)
+        assert refused.value.reason in set(Reason)
+        assert refused.value.reason is not Reason.REFUSED, sql[:80]  # each names its own kind
+
+
+def test_a_deep_query_is_refused_even_from_deep_in_the_stack() -> None:
+    """A server calls the guard from far down its own stack: the refusal must still be clean."""
+
+    def nested(levels: int) -> None:
+        if levels:
+            nested(levels - 1)
+            return
+        with pytest.raises(QueryRefused, match="nested"):
+            check("select " + "(" * 32 + "1" + ")" * 32, RELATIONS)
+
+    nested(sys.getrecursionlimit() - 150)
+
+
+def test_bounded_functions_are_known_under_every_name_sqlglot_renders_them_by() -> None:
+    """Each sqlglot node that renders as a bounded DuckDB function has its sizes checked."""
+    unchecked = []
+    for kind in _subclasses(exp.Func):
+        try:
+            node = kind(**{name: exp.column("x") for name, required in kind.arg_types.items() if required})
+            rendered = node.sql("duckdb")
+        except Exception:  # a node that cannot stand alone is never what a reader's query parses to
+            continue
+        heads = re.findall(r"([A-Za-z_]+)\(", rendered)
+        if any(head.lower() in functions.BOUNDED for head in heads) and kind not in functions.BOUNDED_NODES:
+            try:
+                check(f"select {rendered}", RELATIONS)
+            except QueryRefused:
+                continue  # refused as rendered: its sizes are computed, or it reads a table function
+            unchecked.append(kind.__name__)
+    assert unchecked == []
+
+
+def _subclasses(kind: type[exp.Func]) -> set[type[exp.Func]]:
+    found = set(kind.__subclasses__())
+    for sub in list(found):
+        found |= _subclasses(sub)
+    return found
+
+
+def test_the_guard_reads_a_long_query_quickly() -> None:
+    import time
+
+    sql = "select * from visits where visits in (" + ", ".join(str(n) for n in range(9_000)) + ")"
+    start = time.perf_counter()
+    check(sql, RELATIONS)
+    assert time.perf_counter() - start < 5

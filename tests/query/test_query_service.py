@@ -3,6 +3,7 @@ SQL, and a cache that never crosses scopes or snapshots."""
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import date
 from decimal import Decimal
@@ -17,6 +18,7 @@ from lakes import local_settings
 from practicelake.curate.snapshots import record_current
 from practicelake.lakehouse.catalog import ensure_table, open_catalog
 from practicelake.query import Limits, QueryFailed, QueryRefused, QueryService, Scope
+from practicelake.query.errors import Reason
 from practicelake.settings import Settings
 
 P001 = Scope.of(["P001"])
@@ -232,3 +234,55 @@ def test_a_process_that_never_closes_the_service_still_exits_cleanly(lake: Setti
     for _ in range(6):
         done = subprocess.run([sys.executable, "-c", EXIT_WITHOUT_CLOSING, lake.model_dump_json()], capture_output=True)
         assert done.returncode == 0, done.stderr[-300:]
+
+
+def test_threads_share_one_service(catalog: Catalog) -> None:
+    """Readers of several scopes at once, through one service: each gets their own rows."""
+    expected = {"P001": 30, "P002": 1850}
+    failures: list[BaseException] = []
+    with QueryService(catalog, freshness_seconds=0) as shared:
+
+        def read(practice: str) -> None:
+            try:
+                for _ in range(6):
+                    result = shared.run("select sum(visits) as n from visits", Scope.of([practice]))
+                    assert result.to_pylist() == [{"n": expected[practice]}]
+                    assert shared.reads("select * from payer_mix", ["payer_mix", "visits"]) == ["payer_mix"]
+            except BaseException as exc:
+                failures.append(exc)
+
+        threads = [threading.Thread(target=read, args=(practice,)) for practice in ["P001", "P002"] * 4]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert failures == []
+        stats = shared.stats()
+    assert stats.queries == 48 and stats.refused == 0
+    assert stats.workers_started <= 2 and stats.workers_replaced == 0
+
+
+def test_reads_never_raises(service: QueryService) -> None:
+    assert service.reads("select * from visits", ["visits"]) == ["visits"]
+    assert service.reads("drop table visits", ["visits"]) == []
+    assert service.reads("select " + "(" * 5_000, ["visits"]) == []
+    assert service.reads("x" * 5_000_000, ["visits"]) == []
+
+
+def test_a_parameter_that_cannot_be_sent_is_a_clear_error(service: QueryService) -> None:
+    with pytest.raises(QueryFailed, match="parameters cannot be sent") as failed:
+        service.run("select * from visits where month >= $since", P001, {"since": threading.Lock()})
+    assert failed.value.reason is Reason.PARAMETER
+
+
+def test_a_closed_service_answers_no_more(catalog: Catalog) -> None:
+    service = QueryService(catalog)
+    assert service.run("select count(*) as n from visits", P001).to_pylist() == [{"n": 2}]
+    service.close()
+    with pytest.raises(QueryFailed, match="closed"):
+        service.run("select count(*) as n from visits", P001)
+
+
+def test_at_least_one_query_process(catalog: Catalog) -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        QueryService(catalog, workers=0)

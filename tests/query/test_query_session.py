@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 from sqlglot import exp
 
-from practicelake.query.errors import QueryFailed, QueryRefused
+from practicelake.query.errors import QueryFailed, QueryRefused, Reason
 from practicelake.query.guard import check
 from practicelake.query.session import Limits, execute, locked_connection, run
 
@@ -154,3 +154,34 @@ def test_a_mistake_in_the_query_is_one_line() -> None:
     with pytest.raises(QueryFailed, match='Referenced column "nope" not found') as failed:
         run(RELATIONS, check("select nope from visits", {"visits"}), Limits())
     assert "\n" not in str(failed.value)
+
+
+def test_a_result_too_large_is_refused_however_few_its_rows() -> None:
+    query = check("select repeat(practice_id, 1000) as wide from visits", {"visits"})
+    with pytest.raises(QueryRefused, match="the query returns more than 0 MiB") as refused:
+        run(RELATIONS, query, Limits(result_bytes=10_000))
+    assert refused.value.reason is Reason.RESULT_BYTES
+
+
+def test_what_is_left_of_the_time_limit_stops_the_query() -> None:
+    query = check(
+        "with a as (select n from numbers), b as (select n from numbers), c as (select n from numbers) "
+        "select sum(a.n * b.n + c.n) from a, b, c",
+        {"numbers"},
+    )
+    con = locked_connection(RELATIONS, Limits())
+    try:
+        with pytest.raises(QueryRefused, match="longer than 30 s") as refused:
+            execute(con, query, Limits(), seconds=0.2)  # the guard and the load took the rest
+    finally:
+        con.close()
+    assert refused.value.reason is Reason.TIME
+
+
+def test_refusals_carry_their_reason() -> None:
+    with pytest.raises(QueryRefused) as rows:
+        run(RELATIONS, check("select n from numbers", {"numbers"}), Limits(max_rows=10))
+    assert rows.value.reason is Reason.ROWS
+    with pytest.raises(QueryFailed) as failed:
+        run(RELATIONS, check("select nope from visits", {"visits"}), Limits())
+    assert failed.value.reason is Reason.ENGINE

@@ -118,6 +118,7 @@ BOUNDED: dict[str, tuple[int, ...] | str] = {
 # sqlglot's own node for a bounded function: its name and the args that hold its sizes.
 BOUNDED_NODES: dict[type[exp.Func], tuple[str, tuple[str, ...]]] = {
     exp.GenerateSeries: ("range", ("start", "end", "step")),
+    exp.Generator: ("range", ("rowcount",)),
     exp.Repeat: ("repeat", ("times",)),
     exp.Space: ("repeat", ("this",)),
     exp.Pad: ("lpad", ("expression",)),

@@ -134,15 +134,20 @@ class WorkerPool:
                 if self._closed:
                     raise QueryFailed("the query service is closed", Reason.UNAVAILABLE)
                 if self._busy[owner] < self.share:
-                    if self._idle:
-                        chosen = _affine(self._idle, owner)
-                        self._idle.remove(chosen)
-                        self._busy[owner] += 1
-                        return chosen
-                    if self._running + self._starting < self.size:
+                    # The process that served this owner last (its rows are cached there), else a
+                    # new one while there is room, else the one that served the fewest others.
+                    chosen = _affine(self._idle, owner)
+                    room = self._running + self._starting < self.size
+                    if chosen is None and room:
                         self._starting += 1
                         self._busy[owner] += 1
                         break
+                    if chosen is None and self._idle:
+                        chosen = min(self._idle, key=lambda found: len(found.owners))
+                    if chosen is not None:
+                        self._idle.remove(chosen)
+                        self._busy[owner] += 1
+                        return chosen
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise QueryBusy(
@@ -234,13 +239,11 @@ class WorkerPool:
         raise Stopped(QueryRefused(f"the query ran longer than {self.limits.seconds:g} s and was stopped", Reason.TIME))
 
 
-def _affine(idle: list[_Process], owner: Hashable) -> _Process:
-    """The idle process that last served `owner` (its rows are cached there), else the one
-    that has served the fewest owners."""
+def _affine(idle: list[_Process], owner: Hashable) -> _Process | None:
     for found in reversed(idle):
         if owner in found.owners:
             return found
-    return min(idle, key=lambda found: len(found.owners))
+    return None
 
 
 def _lost() -> QueryError:

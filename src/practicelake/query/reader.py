@@ -10,8 +10,8 @@ query, a lost query process, or a defect. The reader gets a practicelake error (
 unforeseen one says only that it happened); an interrupt or exit goes on as it is, recorded
 if the log can still be written. The record's reason is the error's kind and a phrase of a
 fixed vocabulary (query.errors.Reason), never the message: a message may quote the query.
-A query longer than the guard's bound is fingerprinted by its first MAX_SQL_CHARS + 1
-characters.
+A query refused for its length or its number of tokens is fingerprinted by its first
+OVERSIZE_FINGERPRINT characters.
 """
 
 from __future__ import annotations
@@ -25,11 +25,12 @@ from practicelake.access.permissions import access_for
 from practicelake.access.principals import Principal
 from practicelake.audit.log import AuditEntry, access_entry
 from practicelake.query import guard
-from practicelake.query.errors import as_query_error, audit_reason
+from practicelake.query.errors import QueryError, Reason, as_query_error, audit_reason
 from practicelake.query.scope import Scope, View
 from practicelake.query.service import BENCHMARKS, QueryService
 
 AuditSink = Callable[[AuditEntry], object]
+OVERSIZE_FINGERPRINT = 10_000
 
 
 def scope_for(principal: Principal, relations: list[str]) -> Scope:
@@ -66,7 +67,7 @@ class Reader:
             with contextlib.suppress(Exception):
                 self._denied(principal, roles, scope, sql, exc)
             raise
-        self.audit(access_entry(principal.name, roles, scope.covered(), sql=_audited(sql),
+        self.audit(access_entry(principal.name, roles, scope.covered(), sql=_audited(sql, None),
                                 relations=self._reads(sql, scope), rows=result.num_rows, allowed=True))  # fmt: skip
         return result
 
@@ -76,7 +77,7 @@ class Reader:
         # Without a scope (it could not be read) the record names no practice rather than all.
         practices = () if scope is None else scope.covered()
         reads = [] if scope is None else self._reads(sql, scope)
-        self.audit(access_entry(principal.name, roles, practices, sql=_audited(sql), relations=reads, rows=0,
+        self.audit(access_entry(principal.name, roles, practices, sql=_audited(sql, exc), relations=reads, rows=0,
                                 allowed=False, reason=audit_reason(exc)))  # fmt: skip
 
     def _reads(self, sql: str, scope: Scope) -> list[str]:
@@ -86,8 +87,9 @@ class Reader:
             return []
 
 
-def _audited(sql: str) -> str:
+def _audited(sql: str, exc: BaseException | None) -> str:
     """The text the record's fingerprint is taken of. Fingerprinting tokenizes the text in this
-    process (over a second per megabyte): a query longer than the guard reads is refused
-    unread, and fingerprinted by what the guard would have read of it."""
-    return sql[: guard.MAX_SQL_CHARS + 1]
+    process (over a second per megabyte): a query refused for its length or its tokens is
+    fingerprinted by its first OVERSIZE_FINGERPRINT characters."""
+    oversize = isinstance(exc, QueryError) and exc.reason in (Reason.TOO_LARGE, Reason.TOO_MANY_TOKENS)
+    return sql[:OVERSIZE_FINGERPRINT] if oversize or len(sql) > guard.MAX_SQL_CHARS else sql

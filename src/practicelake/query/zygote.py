@@ -22,6 +22,7 @@ import subprocess
 import sys
 import threading
 import traceback
+import weakref
 from pathlib import Path
 
 # Imported once, before any fork. None starts a thread on import given QUIET (DuckDB does,
@@ -64,6 +65,7 @@ class Zygote:
         self.owner = os.getpid()
         self._control = ours
         self._lock = threading.Lock()
+        weakref.finalize(self, _close, ours, self.process)
 
     def alive(self) -> bool:
         return self.owner == os.getpid() and self.process.poll() is None
@@ -80,12 +82,17 @@ class Zygote:
         return int.from_bytes(answer, "big"), ours
 
     def close(self) -> None:
-        self._control.close()
-        try:
-            self.process.wait(5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        _close(self._control, self.process)
+
+
+def _close(control: socket.socket, process: subprocess.Popen[bytes]) -> None:
+    """End the zygote: it stops when its control socket closes."""
+    control.close()
+    try:
+        process.wait(5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 _current: Zygote | None = None
