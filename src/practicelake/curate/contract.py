@@ -83,6 +83,75 @@ class Tests(Strict):
     between: dict[str, tuple[float, float]] = Field(default_factory=dict)  # inclusive bounds, NULL passes
 
 
+class Measure(Strict):
+    """One practice's figure in a cell of a cross-practice model, as its SQL computes it, and
+    how it is perturbed before any cell uses it (docs/disclosure.md): by an offset of the
+    practice's own, the same in every cell and release, plus a jitter keyed to the cell and the
+    figure. Relative: the figure is multiplied by 1 + the perturbation; absolute: it is added."""
+
+    type: Literal["long", "double"]
+    description: str
+    scale: Literal["relative", "absolute"]
+    offset: tuple[float, float]  # the practice's offset is between these in size, of a secret sign
+    jitter: float = Field(ge=0)  # at most this either way, less than the offset's least size
+    floor: float | None = None  # a published statistic of the figure is never below this
+    ceiling: float | None = None  # nor above this
+
+    @model_validator(mode="after")
+    def _offset_dominates(self) -> Measure:
+        least, most = self.offset
+        if not 0 < least <= most or self.jitter >= least:
+            raise ValueError("a measure's offset is (least, most) with 0 < least <= most, and its jitter below least")
+        return self
+
+
+class Published(Strict):
+    """One published column: a statistic over the perturbed figures of a measure, in each cell."""
+
+    of: str  # the measure
+    statistic: Literal["total", "quantile"]
+    q: float | None = Field(default=None, gt=0, lt=1)  # the quantile's rank
+    rounding: float = Field(gt=0)  # published as a multiple of this
+
+    @model_validator(mode="after")
+    def _rank_for_quantiles(self) -> Published:
+        if (self.q is None) != (self.statistic == "total"):
+            raise ValueError("a quantile names its rank q, and only a quantile does")
+        return self
+
+
+class Disclosure(Strict):
+    """The statistical disclosure control of a cross-practice model (curate.disclosure): its SQL
+    returns one row per practice and cell, `practice_id`, the `cell` columns and the `measures`;
+    the published table holds one row per cell and the `published` statistics."""
+
+    cell: list[str]  # the columns that identify a cell, after practice_id
+    min_contributors: int = Field(ge=3)  # threshold rule: fewer practices, no cell (and no statistic)
+    blend: int = Field(ge=2)  # a quantile is the mean of at least this many figures next to its rank
+    blend_share: float = Field(ge=0, le=0.5)  # ... or of this share of the cell's figures, if more
+    p_percent: float = Field(gt=0)  # dominance (p% rule): a total is withheld where the others after
+    # the two largest contributions add up to less than p % of the largest
+    small_counts: int = Field(ge=0)  # a total from 1 to this is withheld
+    measures: dict[str, Measure]
+    published: dict[str, Published]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Disclosure:
+        if self.blend > self.min_contributors:
+            raise ValueError("blend cannot exceed min_contributors")
+        for name, column in self.published.items():
+            measure = self.measures.get(column.of)
+            if measure is None:
+                raise ValueError(f"published {name} is of {column.of!r}, which is not a measure")
+            if column.statistic == "total" and (measure.type, measure.scale) != ("long", "relative"):
+                raise ValueError(f"published {name}: a total is of a count (type long, scale relative)")
+        return self
+
+    def columns(self) -> list[str]:
+        """The columns of the published table, in order."""
+        return ["practice_id", *self.cell, *self.published]
+
+
 class ModelContract(Strict):
     description: str
     grain: str  # in words: what one row is
@@ -92,12 +161,36 @@ class ModelContract(Strict):
     columns: dict[str, ColumnSpec]
     metrics: list[Metric] = Field(default_factory=list)
     tests: Tests = Field(default_factory=Tests)
+    disclosure: Disclosure | None = None  # a cross-practice model's, and only its
 
     @model_validator(mode="after")
     def _benchmark_is_cross_practice(self) -> ModelContract:
         if self.cross_practice != (self.dataset == "benchmark"):
             raise ValueError("a cross-practice model belongs to the benchmark dataset, and only it")
+        if self.cross_practice != (self.disclosure is not None):
+            raise ValueError("a cross-practice model declares its [disclosure], and only it does")
+        if self.disclosure is not None:
+            self._check_published(self.disclosure)
         return self
+
+    def _check_published(self, rules: Disclosure) -> None:
+        if list(self.columns) != rules.columns():
+            raise ValueError(
+                f"a cross-practice model's columns are practice_id, its cell, its published: {rules.columns()}"
+            )
+        if self.tests.unique != ["practice_id", *rules.cell]:
+            raise ValueError("a cross-practice model's unique grain is practice_id and its cell")
+        for name, column in rules.published.items():
+            wanted = "long" if column.statistic == "total" else "double"
+            if self.columns[name].type != wanted:
+                raise ValueError(f"published {name} is a {column.statistic}: its column type is {wanted}")
+
+    def contributions_schema(self) -> pa.Schema:
+        """A cross-practice model's SQL output: one row per practice and cell."""
+        assert self.disclosure is not None
+        cell = [pa.field(name, arrow_type(self.columns[name].type)) for name in self.disclosure.cell]
+        measures = [pa.field(name, arrow_type(m.type)) for name, m in self.disclosure.measures.items()]
+        return pa.schema([pa.field("practice_id", pa.string()), *cell, *measures])
 
     @property
     def money_columns(self) -> frozenset[str]:

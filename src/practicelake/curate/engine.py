@@ -1,5 +1,6 @@
 """Run the models in DuckDB over in-memory inputs: the cleaned rows of some practices and the
-reference tables. Pure: no catalog, no files; the runner and the model tests both use it."""
+reference tables; and a cross-practice model over every practice's curated rows. Pure: no
+catalog, no files; the runner and the model tests both use it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from practicelake.clean.sql import literal
+from practicelake.curate.disclosure import publish
 from practicelake.curate.project import Model, ModelError
 
 ZONES = ("cleaned", "reference", "curated")
@@ -67,18 +69,25 @@ def check(con: duckdb.DuckDBPyConnection, model: Model) -> None:
         raise ModelError(f"model {model.name} fails its tests: " + "; ".join(failures))
 
 
+def _missing(model: Model, inputs: Mapping[str, pa.Table], zones: tuple[str, ...]) -> None:
+    missing = sorted(t for t in model.reads if t.startswith(zones) and t not in inputs)
+    if missing:
+        raise ModelError(f"model {model.name}: no input for {', '.join(missing)}")
+
+
 def run_models(
     con: duckdb.DuckDBPyConnection, models: Sequence[Model], inputs: Mapping[str, pa.Table]
 ) -> dict[str, pa.Table]:
-    """Every model in order, each checked against its contract; returns the rows of each
-    materialised model, in its contract's types. `inputs` are keyed `cleaned.<entity>` and
-    `reference.<name>`."""
+    """Every per-practice model in order, each checked against its contract; returns the rows
+    of each materialised model, in its contract's types. `inputs` are keyed `cleaned.<entity>`
+    and `reference.<name>`. Cross-practice models are left out: they run over every
+    practice's curated rows (`contributions`, `published`)."""
     expose(con, inputs)
     results: dict[str, pa.Table] = {}
     for model in models:
-        missing = sorted(t for t in model.reads if not t.startswith("curated.") and t not in inputs)
-        if missing:
-            raise ModelError(f"model {model.name}: no input for {', '.join(missing)}")
+        if model.contract.cross_practice:
+            continue
+        _missing(model, inputs, ("cleaned.", "reference."))
         # The model's SQL is the project's own file, run as written: a round trip through
         # sqlglot could change what it means.
         create = "create or replace table " + _table("curated." + model.name).sql("duckdb") + " as\n" + model.sql
@@ -94,3 +103,42 @@ def run_models(
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
                 raise ModelError(f"model {model.name}: output does not fit its contract's types: {exc}") from None
     return results
+
+
+def contributions(con: duckdb.DuckDBPyConnection, model: Model, inputs: Mapping[str, pa.Table]) -> pa.Table:
+    """A cross-practice model's SQL over some practices' curated rows (`inputs` keyed
+    `curated.<table>`): one row per practice and cell, the practice's own figures."""
+    _missing(model, inputs, ("curated.",))
+    expose(con, {name: rows for name, rows in inputs.items() if name in model.reads})
+    try:
+        rows = con.execute(model.sql).to_arrow_table()
+    except duckdb.Error as exc:
+        raise ModelError(f"model {model.name}: {exc}") from None
+    schema = model.contract.contributions_schema()
+    if rows.column_names != schema.names:
+        raise ModelError(
+            f"model {model.name}: its SQL returns columns {rows.column_names}, its [disclosure] {schema.names}"
+        )
+    try:
+        return rows.cast(schema)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise ModelError(f"model {model.name}: contributions do not fit their declared types: {exc}") from None
+
+
+def published(con: duckdb.DuckDBPyConnection, model: Model, rows: pa.Table, secret: bytes) -> pa.Table:
+    """The model's published cells from every practice's contributions, checked against its contract."""
+    table = publish(model.name, model.contract, rows, secret)
+    expose(con, {"curated." + model.name: table})
+    check(con, model)
+    return table
+
+
+def run_cross_practice(
+    con: duckdb.DuckDBPyConnection, models: Sequence[Model], inputs: Mapping[str, pa.Table], secret: bytes
+) -> dict[str, pa.Table]:
+    """Every cross-practice model over `inputs`, every practice's curated rows at once."""
+    return {
+        model.name: published(con, model, contributions(con, model, inputs), secret)
+        for model in models
+        if model.contract.cross_practice
+    }

@@ -116,11 +116,24 @@ def ordered(models: list[Model], references: set[str]) -> list[Model]:
                 raise ModelError(
                     f"model {model.name}: reads {table}, which is not a cleaned, curated or reference table"
                 )
+    _check_cross_practice(models, by_name)
     try:
         order = list(TopologicalSorter({m.name: m.depends_on for m in models}).static_order())
     except CycleError as exc:
         raise ModelError(f"models read each other in a cycle: {' -> '.join(exc.args[1])}") from None
     return [by_name[name] for name in order]
+
+
+def _check_cross_practice(models: list[Model], by_name: dict[str, Model]) -> None:
+    """A cross-practice model is computed from the per-practice curated tables, after them and
+    from every practice's rows at once; no model reads one (it belongs to no practice)."""
+    for model in models:
+        for table in sorted(model.reads):
+            read = by_name.get(table.removeprefix("curated."))
+            if read is not None and read.contract.cross_practice:
+                raise ModelError(f"model {model.name}: reads the cross-practice model {read.name}")
+            if model.contract.cross_practice and (read is None or read.contract.materialized != "table"):
+                raise ModelError(f"model {model.name}: a cross-practice model reads curated tables only, not {table}")
 
 
 # Reference tables made from the settings at each curate, not shipped as files: each
