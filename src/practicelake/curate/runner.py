@@ -1,12 +1,15 @@
 """Cleaned zone -> curated zone, for the practices whose cleaned rows changed since they were
-last curated (or all of them when a model changed).
+last curated (or all of them when a model changed); then the cross-practice tables, whenever
+any practice's curated rows changed or a practice came or went.
 
 Which practices are stale is curate.state's business. Practices are curated in groups sized
 by their row counts, so memory follows the group, not the deployment; a group that fails is
 curated one practice at a time, and a practice that fails alone keeps its old rows and is
-reported (curate.build). Each table gets one commit per group; readers see none of them until
-the run's last commit records every table's snapshot (curate.snapshots), and a run that dies
-part-way is rolled back by the next (lakehouse.journal).
+reported (curate.build). Each table gets one commit per group. The cross-practice tables are
+then computed from every practice's curated rows as this run leaves them (curate.cross_practice)
+and replaced whole. Readers see none of the commits until the run's last commit records every
+table's snapshot (curate.snapshots), and a run that dies part-way is rolled back by the next
+(lakehouse.journal).
 """
 
 from __future__ import annotations
@@ -25,14 +28,19 @@ from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.expressions import AlwaysTrue, BooleanExpression, In, Reference
 from pyiceberg.table import Table
 
+from practicelake.crypto.keystore import open_keys
+from practicelake.curate import cross_practice
 from practicelake.curate.build import build_each
+from practicelake.curate.disclosure import cell_secret
 from practicelake.curate.project import Model, ModelError, load_models, reference_tables
 from practicelake.curate.snapshots import SNAPSHOTS, pinned, record, snapshots_table, unchanged
 from practicelake.curate.state import (
+    CROSS_PRACTICE,
     CURATE_STATE,
     STATE,
     Versions,
     cleaned_versions,
+    cross_practice_version,
     curated_versions,
     groups,
     models_version,
@@ -63,6 +71,7 @@ class CurateReport:
     rows: dict[str, int] = field(default_factory=dict)  # by curated table
     rolled_back: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # practice -> why (model and error), not rebuilt
+    left_out: dict[str, str] = field(default_factory=dict)  # practice -> why, not in this run's benchmarks
 
 
 def load_references(value_units_file: Path | None = None) -> dict[str, pa.Table]:
@@ -130,16 +139,18 @@ def curate(
         journal = Journal(store)
         report = CurateReport(run_id=None, rolled_back=journal.recover(catalog))
         models = load_models()
+        per_practice_models = tuple(m for m in models if not m.contract.cross_practice)
         references = load_references(settings.value_units_file)
         configured = practice_settings(settings)
-        version = models_version(models, references)
+        version = models_version(per_practice_models, references)
         per_practice = practice_versions(version, configured)
         state = ensure_table(catalog, STATE, CURATE_STATE, partitioned=False)
         wanted = cleaned_versions(catalog)
         done = curated_versions(state)
+        benchmarked = done.pop(CROSS_PRACTICE, None)
         target = {p: (v, per_practice.get(p, version)) for p, (v, _) in wanted.items()}
         stale = sorted(p for p in wanted if done.get(p) != target[p])
-        if not stale:
+        if not stale and _cross_practice_current(catalog, models, benchmarked):
             _keep_pins(catalog, models)
             return report
         tables = {m.name: _curated_table(catalog, m) for m in models if m.contract.materialized == "table"}
@@ -156,7 +167,7 @@ def curate(
         for group in groups(stale, sizes):
             if on_step:
                 on_step(", ".join(group))
-            for practices, results in build_each(catalog, models, group, inputs, report.failed):
+            for practices, results in build_each(catalog, per_practice_models, group, inputs, report.failed):
                 chosen = In(Reference("practice_id"), practices)  # type: ignore[call-arg,arg-type]
                 for name, rows in results.items():
                     if on_step:
@@ -164,14 +175,51 @@ def curate(
                     replace(tables[name], rows, chosen, properties)
                     report.rows[name] = report.rows.get(name, 0) + rows.num_rows
                 built |= {p: target[p] for p in practices}
+        benchmarked = _cross_practice(settings, tables, models, benchmarked, sizes, report, properties, on_step)
         now = datetime.now(UTC).replace(tzinfo=None)
-        replace(state, state_rows(done, built, set(wanted), run_id, now), AlwaysTrue(), properties)
+        rows = state_rows(done, built, set(wanted), run_id, now, benchmarked)
+        replace(state, rows, AlwaysTrue(), properties)
         run_row = _run_row(run_id, started_at, stale, sorted(report.failed), tables, sizes)
         runs.append(run_row, snapshot_properties=properties)
         record(catalog, tables, run_id)  # the last commit: from here on readers see this run
         journal.finish(run_id)
         report.run_id, report.practices = run_id, sorted(built)
         return report
+
+
+def _cross_practice_current(catalog: Catalog, models: tuple[Model, ...], benchmarked: tuple[str, str] | None) -> bool:
+    """The cross-practice tables were computed from the curated tables as they are now."""
+    names = cross_practice.sources(models)
+    if benchmarked is None or not all(catalog.table_exists("curated." + name) for name in names):
+        return False
+    tables = {name: catalog.load_table("curated." + name) for name in names}
+    return cross_practice_version(models, cross_practice.snapshots(tables, models)) == benchmarked
+
+
+def _cross_practice(
+    settings: Settings,
+    tables: Mapping[str, Table],
+    models: tuple[Model, ...],
+    benchmarked: tuple[str, str] | None,
+    sizes: Mapping[str, int],
+    report: CurateReport,
+    properties: dict[str, str],
+    on_step: Callable[[str], None] | None,
+) -> tuple[str, str] | None:
+    """Rebuild the cross-practice tables unless they are current; their new version, or None
+    while a practice is left out of them (so the next curate tries again)."""
+    current = cross_practice_version(models, cross_practice.snapshots(tables, models))
+    if current == benchmarked:
+        return benchmarked
+    if on_step:
+        on_step("every practice")
+    secret = cell_secret(open_keys(settings))
+    for name, rows in cross_practice.build(tables, models, secret, sizes, report.left_out).items():
+        if on_step:
+            on_step(f"every practice: {name}")
+        replace(tables[name], rows, AlwaysTrue(), properties)
+        report.rows[name] = rows.num_rows
+    return None if report.left_out else current
 
 
 def _keep_pins(catalog: Catalog, models: tuple[Model, ...]) -> None:

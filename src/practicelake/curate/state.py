@@ -4,6 +4,10 @@ A practice's cleaned version is what ops.file_loads says was loaded for it; its 
 version covers the SQL, the contracts, the reference tables and its own configured settings
 (time zone, currency). Both are recorded per practice in ops.curate_state by the run that
 built its rows; a practice whose recorded pair differs from today's is stale.
+
+The row of practice `*` is the cross-practice models': the snapshots of the curated tables
+they were computed from, and their own version. They are stale when either changed: a
+practice's rows rebuilt, a practice offboarded, a model changed.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pyiceberg.table import Table
 
 from practicelake.curate.project import Model
 
+CROSS_PRACTICE = "*"  # the ops.curate_state row of the cross-practice models
 GROUP_ROWS = 3_000_000  # cleaned rows curated at once
 STATE = "ops.curate_state"
 CURATE_STATE = pa.schema(
@@ -79,10 +84,27 @@ def curated_versions(table: Table) -> Versions:
     return {r["practice_id"]: (r["cleaned_version"], r["models_version"]) for r in rows}
 
 
-def state_rows(done: Versions, built: Versions, keep: set[str], run_id: str, now: datetime) -> pa.Table:
+def cross_practice_version(models: tuple[Model, ...], sources: Mapping[str, int | None]) -> tuple[str, str]:
+    """(the snapshots of the curated tables read, the cross-practice models' own version)."""
+    read = hashlib.sha256("\0".join(f"{name}={sources[name]}" for name in sorted(sources)).encode())
+    own = hashlib.sha256("\0".join(m.fingerprint for m in models if m.contract.cross_practice).encode())
+    return read.hexdigest(), own.hexdigest()
+
+
+def state_rows(
+    done: Versions,
+    built: Versions,
+    keep: set[str],
+    run_id: str,
+    now: datetime,
+    cross_practice: tuple[str, str] | None = None,
+) -> pa.Table:
     """The new ops.curate_state: `built` practices at their new versions, the others of `keep`
-    as they were (a practice that failed keeps its old versions, so the next run tries it again)."""
+    as they were (a practice that failed keeps its old versions, so the next run tries it again),
+    and the cross-practice models' row when they are current."""
     versions = {p: v for p, v in done.items() if p in keep} | built
+    if cross_practice is not None:
+        versions[CROSS_PRACTICE] = cross_practice
     rows = [
         {"practice_id": p, "cleaned_version": v[0], "models_version": v[1], "run_id": run_id, "curated_at": now}
         for p, v in sorted(versions.items())
