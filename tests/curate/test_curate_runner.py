@@ -225,3 +225,41 @@ def count_commits(lakehouse: Lakehouse) -> int:
     finally:
         SqlCatalog.commit_table = original  # type: ignore[method-assign]
     return count
+
+
+@pytest.fixture(scope="module")
+def five_practices(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, GenerationReport]:
+    root = tmp_path_factory.mktemp("benchmarks") / "exports"
+    return root, small_export(root, practices=5, appointments=300, seed=8)
+
+
+@pytest.mark.slow
+def test_the_benchmarks_follow_every_practices_curated_rows(
+    five_practices: tuple[Path, GenerationReport], tmp_path: Path
+) -> None:
+    root, truth = five_practices
+    served = {p: {"time_zone": "UTC", "currency": "USD"} for p in truth.practice_ids}
+    late = truth.practice_ids[2]
+    lakehouse = loaded(local_settings(tmp_path, practices=served), root, truth, hold_last_batch_of=late)
+    lakehouse.curate()
+    before = {t: contents(lakehouse, t) for t in CROSS_PRACTICE_TABLES}
+    assert all(before.values()), "five practices contribute: every benchmark has cells"
+    assert lakehouse.curate().run_id is None  # nothing changed: nothing rebuilt
+
+    lakehouse.ingest(late, batches(root, late)[-1:])
+    lakehouse.transform()
+    report = lakehouse.curate()
+    assert report.practices == [late]
+    assert {f"curated.{name}" for name in report.rows} >= CROSS_PRACTICE_TABLES  # rebuilt
+    assert pinned_at_current(lakehouse)
+    after = {t: contents(lakehouse, t) for t in CROSS_PRACTICE_TABLES}
+    assert after != before  # the late batch moved some cell
+
+    key_file = lakehouse.settings.key_file  # the deployment's key: the same perturbations
+    fresh = Lakehouse.open(local_settings(tmp_path / "fresh", practices=served, key_file=key_file))
+    for practice in truth.practice_ids:
+        fresh.ingest(practice, batches(root, practice))
+    fresh.transform()
+    fresh.curate()
+    for identifier in CROSS_PRACTICE_TABLES:  # incremental = rebuilt from scratch
+        assert contents(lakehouse, identifier) == after[identifier] == contents(fresh, identifier), identifier
