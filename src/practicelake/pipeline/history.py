@@ -28,7 +28,7 @@ from collections.abc import Callable, Collection
 from pyiceberg.catalog import Catalog
 from pyiceberg.table import Table
 
-from practicelake.errors import IntegrityError, StorageError
+from practicelake.errors import StorageError
 from practicelake.lakehouse.catalog import drop_history, metadata_version
 from practicelake.storage import ObjectStore
 
@@ -47,7 +47,7 @@ def settle(table: Table) -> Table:
         pass  # no file added: the commit keeps only the manifests that hold live files
     table.refresh()
     if _deleted_entries(table):
-        raise IntegrityError(f"{name_of(table)} keeps manifest entries of deleted files that no commit drops")
+        raise StorageError(f"{name_of(table)} keeps manifest entries of deleted files that no commit drops")
     return table
 
 
