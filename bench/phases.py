@@ -75,6 +75,12 @@ def dashboard(work: Path) -> dict[str, float]:
     return measure(work, settings_for(work))
 
 
+def read_memory(work: Path) -> dict[str, float]:
+    from read_memory import measure  # bench/read_memory.py
+
+    return measure(work, settings_for(work))
+
+
 def incremental(work: Path) -> dict[str, float]:
     """One new monthly batch of one practice: ingest and transform it, then time the curate."""
     lakehouse = Lakehouse.open(settings_for(work))
@@ -114,7 +120,7 @@ def main() -> None:
         result = {"rows": count_rows(work)}
     else:
         phases = {"ingest": ingest, "transform": transform, "floor": floor, "curate": curate}
-        phases |= {"incremental": incremental, "dashboard": dashboard}
+        phases |= {"incremental": incremental, "dashboard": dashboard, "read_memory": read_memory}
         result = phases[phase](work)
     print(json.dumps(result))
 

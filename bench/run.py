@@ -42,6 +42,7 @@ def measure(work: Path, appointments: int, practices: int) -> dict[str, tuple[di
     results["curate noop"] = run_phase("curate", str(work))
     results["incremental"] = run_phase("incremental", str(work))
     results["dashboard"] = run_phase("dashboard", str(work))
+    results["read memory"] = run_phase("read_memory", str(work))
     return results
 
 
@@ -87,6 +88,15 @@ def curated(results: dict[str, tuple[dict[str, float], float]]) -> None:
     print(f"{'floor':<14}{board['floor_p50_ms']:>10.1f}{board['floor_p95_ms']:>10.1f}   plain DuckDB over Parquet")
     ratio50, ratio95 = board["p50_ms"] / board["floor_p50_ms"], board["p95_ms"] / board["floor_p95_ms"]
     print(f"{'ratio':<14}{ratio50:>10.2f}{ratio95:>10.2f}   target <= 1.5 x floor and p95 < 150 ms")
+    memory = results["read memory"][0]
+    practices = f"{memory['practices']:.0f} practices"
+    print(f"\nread path memory: the dashboard for each of {practices} in turn, through one QueryService")
+    print(f"{'':<14}{'peak MiB':>10}")
+    parts = f"serving {memory['serving_mib']:,.0f} + zygote {memory['zygote_mib']:,.0f} + query processes"
+    print(f"{'practicelake':<14}{memory['tree_mib']:>10,.0f}   {parts} {memory['query_processes_mib']:,.0f} (RSS)")
+    print(f"{'':<14}{memory['tree_pss_mib']:>10,.0f}   the same, PSS (pages shared with the zygote counted once)")
+    print(f"{'floor':<14}{memory['floor_mib']:>10,.0f}   plain DuckDB over Parquet, the same queries")
+    print(f"{'ratio':<14}{memory['ratio']:>10.2f}   RSS over the floor's")
 
 
 def main() -> None:
