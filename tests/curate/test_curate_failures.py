@@ -1,12 +1,13 @@
 """One practice's rows never block the others: a practice whose curated sums overflow is
 reported and left out, every other practice is built as if it were not there, and the next
-curate tries it again."""
+curate tries it again; so with the benchmarks across practices."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,8 +16,11 @@ import pyarrow.compute as pc
 import pytest
 
 from clean.generated import contents, ingest_all, small_export
+from curate.benchmark_lake import BASE, JAN, figures, open_lake, served, write
 from lakes import config_file, local_settings
 from practicelake.curate.project import load_models
+from practicelake.curate.runner import replace
+from practicelake.lakehouse.catalog import practice_partition
 from practicelake.pipeline import Lakehouse
 from practicelake.synth import GenerationReport
 
@@ -89,3 +93,27 @@ def test_a_practice_that_fails_is_reported_and_the_others_are_built(
 
     again = lakehouse.curate()
     assert list(again.failed) == [bad] and again.practices == []
+
+
+def test_a_practice_the_benchmarks_choke_on_is_left_out_of_them_and_tried_again(tmp_path: Path) -> None:
+    lakehouse = open_lake(tmp_path)
+    write(lakehouse, figures(BASE, [JAN]))
+    huge = 6_000_000_000_000_000_000  # two of them overflow the month's sum of kept visits
+    table = lakehouse.catalog.load_table("curated.access_daily")
+    rows = [
+        {"practice_id": "P007", "provider_id": "D1", "day": day, "scheduled_appointments": huge,
+         "kept_appointments": huge, "no_shows": 0, "cancellations": 0, "late_cancellations": 0,
+         "unresolved_appointments": 0}
+        for day in (date(2024, 1, 3), date(2024, 1, 20))
+    ]  # fmt: skip
+    replace(table, pa.Table.from_pylist(rows, schema=table.schema().as_arrow()), practice_partition("P007"), {})
+
+    report = lakehouse.curate()
+    assert list(report.left_out) == ["P007"] and report.left_out["P007"].startswith("model benchmark_access_monthly")
+    assert "6000" not in report.left_out["P007"]  # the model and the error, not the value
+    fresh = open_lake(tmp_path / "fresh", key_file=lakehouse.settings.key_file)
+    write(fresh, figures(BASE, [JAN]))
+    fresh.curate()
+    assert served(lakehouse) == served(fresh) != {}  # the others, as if it were not there
+    assert "*" not in {row["practice_id"] for row in contents(lakehouse, "ops.curate_state")}
+    assert list(lakehouse.curate().left_out) == ["P007"]  # tried again

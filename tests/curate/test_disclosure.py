@@ -12,9 +12,9 @@ before (percentile_cont over 5 practices or more, totals exact above 10) every a
 gets the target's figure exactly. The last test plays a weaker attacker, who knows the other
 practices' true figures only, over many keys: close only by chance (docs/disclosure.md).
 
-The curated rows the benchmarks read are written here directly (one access_daily row per
-practice and month, figures chosen to be told apart), so each test runs the curate in about a
-second; test_curate_runner covers the cross-practice stage after real per-practice builds.
+The curated rows the benchmarks read are written directly (curate.benchmark_lake), so each
+test runs the curate in about a second; test_curate_runner covers the cross-practice stage
+after real per-practice builds.
 """
 
 from __future__ import annotations
@@ -25,84 +25,26 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 import pytest
 
-from lakes import local_settings
+from curate.benchmark_lake import BASE, FEB, JAN, MAR, MODEL, PRACTICES, figures, merged, open_lake, release, write
 from practicelake.crypto.keystore import open_keys
 from practicelake.curate.contract import Disclosure
 from practicelake.curate.disclosure import blended, cell_secret, perturbed, rounded, tolerance
 from practicelake.curate.engine import contributions
-from practicelake.curate.project import load_models
-from practicelake.curate.runner import replace
-from practicelake.curate.snapshots import open_pinned, pinned
-from practicelake.lakehouse.catalog import ensure_table, practice_partition
 from practicelake.pipeline import Lakehouse
 from practicelake.pipeline.offboard import offboard
 
-MODEL = {m.name: m for m in load_models()}["benchmark_access_monthly"]
-SOURCE = {m.name: m for m in load_models()}["access_daily"]
 RULES: Disclosure = MODEL.contract.disclosure  # type: ignore[assignment]
 RATE_TOLERANCE = tolerance(RULES, "no_show_rate")  # 0.013
 COUNT_TOLERANCE = tolerance(RULES, "kept_visits")  # 0.08 of the practice's count
 ROUNDING = RULES.published["kept_visits"].rounding  # 10
 QUARTILES = {"no_show_rate_p25": 0.25, "no_show_rate_p50": 0.5, "no_show_rate_p75": 0.75}
-JAN, FEB, MAR = date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1)
-PRACTICES = [f"P00{n}" for n in range(1, 8)]
-
-# Per practice: appointments that should have happened (kept + no-shows) and the no-show rate,
-# in January; each later month adds 1 point to the rate. Six practices, told apart.
-BASE = {"P001": (1000, 0.06), "P002": (1500, 0.09), "P003": (2000, 0.12),
-        "P004": (2500, 0.15), "P005": (3000, 0.18), "P006": (3500, 0.21)}  # fmt: skip
-Figures = dict[str, dict[date, tuple[int, int]]]  # practice -> month -> (kept, no-shows)
-
-
-def merged(*parts: Figures) -> Figures:
-    out: Figures = {}
-    for part in parts:
-        for practice, months in part.items():
-            out.setdefault(practice, {}).update(months)
-    return out
-
-
-def figures(practices: Mapping[str, tuple[int, float]], months: list[date]) -> Figures:
-    out: Figures = {}
-    for practice, (appointments, rate) in practices.items():
-        for m, month in enumerate(months):
-            no_shows = round(appointments * (rate + m / 100))
-            out.setdefault(practice, {})[month] = (appointments - no_shows, no_shows)
-    return out
 
 
 @pytest.fixture
 def lake(tmp_path: Path) -> Lakehouse:
-    served = {p: {"time_zone": "UTC", "currency": "USD"} for p in PRACTICES}
-    return Lakehouse.open(local_settings(tmp_path, practices=served))
-
-
-def write(lake: Lakehouse, practices: Figures) -> None:
-    """Each practice's access_daily rows become one row per month with these figures."""
-    table = ensure_table(lake.catalog, "curated.access_daily", SOURCE.contract.arrow_schema())
-    for practice, months in practices.items():
-        rows = [
-            {"practice_id": practice, "provider_id": "D1", "day": month, "scheduled_appointments": kept + no_shows + 50,
-             "kept_appointments": kept, "no_shows": no_shows, "cancellations": 50, "late_cancellations": 10,
-             "unresolved_appointments": 0}
-            for month, (kept, no_shows) in months.items()
-        ]  # fmt: skip
-        table_rows = pa.Table.from_pylist(rows, schema=SOURCE.contract.arrow_schema())
-        replace(table, table_rows, practice_partition(practice), {})
-
-
-def release(lake: Lakehouse) -> dict[date, dict[str, Any]]:
-    """Curate, then benchmark_access_monthly as readers are served it, by month."""
-    lake.curate()
-    pin = pinned(lake.catalog)[MODEL.name]
-    if pin.snapshot_id is None:
-        return {}
-    rows = open_pinned(lake.catalog, pin).scan(snapshot_id=pin.snapshot_id).to_arrow().to_pylist()
-    assert {row["practice_id"] for row in rows} == {"*"}
-    return {row["month"]: row for row in rows}
+    return open_lake(tmp_path)
 
 
 class Attacker:
@@ -209,7 +151,7 @@ def test_a_practice_that_leaves(lake: Lakehouse, tmp_path: Path) -> None:
     assert_count_hidden(left, truth["kept_visits"], 2)
     assert_rates_hidden(attacker.rate(before[JAN], JAN), truth["no_show_rate"])
     # Rebuilt without it: as a lake that never had it publishes (same deployment key).
-    fresh = Lakehouse.open(local_settings(tmp_path / "fresh", key_file=lake.settings.key_file))
+    fresh = open_lake(tmp_path / "fresh", key_file=lake.settings.key_file)
     write(fresh, figures({p: figure for p, figure in BASE.items() if p != "P004"}, [JAN]))
     assert release(fresh) == after
 
@@ -272,13 +214,16 @@ def test_an_attacker_without_the_perturbations_is_close_only_by_chance() -> None
     rates = {"P001": 0.06, "P002": 0.09, "P003": 0.12, "P004": 0.15, "P005": 0.18}
     measure = RULES.measures["no_show_rate"]
     base = RULES.published["no_show_rate_p50"].rounding
+    others = [r for p, r in rates.items() if p != "P003"]
+
+    def median(x: float) -> float:
+        return rounded(blended([*others, x], 0.5, RULES), base)
+
     errors = []
     for number in range(400):
         secret = number.to_bytes(32, "big")
         moved = [perturbed(secret, MODEL.name, "no_show_rate", measure, (JAN,), p, r) for p, r in rates.items()]
-        published = rounded(blended(moved, 0.5, RULES), base)
-        others = [r for p, r in rates.items() if p != "P003"]
-        estimate = solve(lambda x, o=others: rounded(blended([*o, x], 0.5, RULES), base), published)
+        estimate = solve(median, rounded(blended(moved, 0.5, RULES), base))
         if estimate is not None:
             errors.append(abs(estimate - rates["P003"]))
     errors.sort()
