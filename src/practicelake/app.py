@@ -195,7 +195,12 @@ class App:
         with self.admin.acting("offboard", practice_id, practices=[practice_id]) as outcome:
 
             def done(report: OffboardReport) -> None:
-                outcome.done(shredded=report.keys_destroyed, rows_deleted=sum(report.rows_deleted.values()))
+                outcome.done(
+                    shredded=report.keys_destroyed,
+                    rows_deleted=sum(report.rows_deleted.values()),
+                    grants_revoked=report.grants_revoked,
+                    files_removed=report.files_removed,
+                )
 
             return offboard(self.settings, self.catalog, self.store, practice_id, on_done=done)
 

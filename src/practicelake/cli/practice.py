@@ -45,5 +45,6 @@ def describe(report: OffboardReport) -> str:
     ]
     lines += [f"  {table}: {rows:,} rows deleted" for table, rows in sorted(report.rows_deleted.items())]
     lines.append(f"  {report.files_removed:,} files of earlier table versions removed")
+    lines.append(f"  {report.grants_revoked:,} roles in the practice revoked")
     lines.append(f"  {report.raw_objects:,} raw objects left encrypted under the destroyed key")
     return "\n".join(lines)

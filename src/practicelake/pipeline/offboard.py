@@ -108,7 +108,7 @@ def offboard(
         # A practice id stands as it is in object keys (settings.PRACTICE_ID): this folder is its own.
         report.raw_objects = sum(1 for _ in store.list(f"{PREFIX}/practice_id={practice_id}/"))
     if on_done is not None:
-        on_done(report)  # AUDIT: the offboarding record (who, practice, this report) is appended here
+        on_done(report)  # the results, added to the record written before offboarding began
     return report
 
 
