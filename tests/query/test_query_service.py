@@ -221,19 +221,31 @@ import json, sys
 from practicelake.lakehouse.catalog import open_catalog
 from practicelake.query import QueryService, Scope
 from practicelake.settings import load_settings
+from practicelake.query.zygote import zygote
 service = QueryService(open_catalog(load_settings(**json.loads(sys.argv[1]))))
 service.run("select count(*) from visits", Scope(None))
+started = zygote().process.pid
+print(started, open(f"/proc/{started}/task/{started}/children").read())
 """
 
 
+@pytest.mark.slow  # six interpreters, each with its zygote and query process
 def test_a_process_that_never_closes_the_service_still_exits_cleanly(lake: Settings) -> None:
-    """DuckDB aborts a process whose connections are left for interpreter shutdown."""
+    """DuckDB aborts a process whose connections are left for interpreter shutdown; query
+    processes must not outlive the process that started them."""
     import subprocess
     import sys
 
     for _ in range(6):
         done = subprocess.run([sys.executable, "-c", EXIT_WITHOUT_CLOSING, lake.model_dump_json()], capture_output=True)
         assert done.returncode == 0, done.stderr[-300:]
+        left = [int(pid) for pid in done.stdout.split()]
+        assert len(left) == 2  # the zygote and one query process
+        deadline = time.monotonic() + 10
+        while left and time.monotonic() < deadline:
+            left = [pid for pid in left if Path(f"/proc/{pid}").exists()]
+            threading.Event().wait(0.05)
+        assert left == []
 
 
 def test_threads_share_one_service(catalog: Catalog) -> None:
