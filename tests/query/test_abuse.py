@@ -34,7 +34,7 @@ from practicelake.access.principals import Principal
 from practicelake.audit.log import AuditLog
 from practicelake.errors import PracticelakeError
 from practicelake.lakehouse.catalog import open_catalog
-from practicelake.query import Limits, QueryService
+from practicelake.query import Limits, QueryService, Scope
 from practicelake.query.errors import QueryError, QueryFailed, QueryRefused, Reason
 from practicelake.query.reader import Reader
 from practicelake.query.zygote import zygote
@@ -429,3 +429,13 @@ def test_the_zygote_forks_from_one_thread() -> None:
     """A process that runs DuckDB or Arrow threads is never forked."""
     status = Path(f"/proc/{zygote().process.pid}/status").read_text()
     assert "Threads:\t1\n" in status
+
+
+def test_a_lost_zygote_is_started_again(reader: tuple[Reader, AuditLog]) -> None:
+    read, _ = reader
+    lost = zygote()
+    lost.process.kill()
+    lost.process.wait()
+    with QueryService(read.service.catalog, freshness_seconds=0) as fresh:
+        assert fresh.run("select count(*) as n from access_daily", Scope.of(["P001"])).to_pylist() == [{"n": 0}]
+    assert zygote() is not lost and zygote().alive()

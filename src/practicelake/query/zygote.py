@@ -47,6 +47,7 @@ PRELOAD = (
 # and Arrow's jemalloc a background thread.
 QUIET = {"OPENBLAS_NUM_THREADS": "1", "JE_ARROW_MALLOC_CONF": "background_thread:false"}
 PID_BYTES = 8
+FORK_SECONDS = 30.0  # a fork takes milliseconds; a zygote this slow is stuck
 
 
 class Zygote:
@@ -63,6 +64,7 @@ class Zygote:
                 stdout=subprocess.DEVNULL,  # a stray print must not land in the serving process's output
             )
         self.owner = os.getpid()
+        ours.settimeout(FORK_SECONDS)
         self._control = ours
         self._lock = threading.Lock()
         weakref.finalize(self, _close, ours, self.process)
@@ -74,11 +76,16 @@ class Zygote:
         """A new query process: its pid and this side of its socket (the other is its only one)."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         with theirs, self._lock:
-            socket.send_fds(self._control, [b"fork"], [theirs.fileno()])
-            answer = self._control.recv(PID_BYTES)
-        if len(answer) != PID_BYTES:
-            ours.close()
-            raise OSError("the zygote is gone")
+            try:
+                socket.send_fds(self._control, [b"fork"], [theirs.fileno()])
+                answer = self._control.recv(PID_BYTES)
+                if len(answer) != PID_BYTES:
+                    raise OSError("the zygote is gone")
+            except OSError:
+                # A late answer would be taken for the next request's: this zygote is done.
+                ours.close()
+                self.close()
+                raise
         return int.from_bytes(answer, "big"), ours
 
     def close(self) -> None:
