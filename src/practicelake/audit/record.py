@@ -110,12 +110,16 @@ def redact(text: str) -> str:
     return TOKEN_TEXT.sub(REDACTED_TOKEN, text)
 
 
+FINGERPRINTED = 100_000
+
+
 def sql_fingerprint(sql: str) -> str:
     """SHA-256 of the query's tokens with every literal replaced by `?` and comments dropped:
     the same query with other values has the same fingerprint, and no value can be recovered
-    or guessed from it."""
+    or guessed from it. Only the first FINGERPRINTED characters count, so that fingerprinting
+    has a bounded cost (longer text than that is refused by the read path anyway)."""
     try:
-        tokens = sqlglot.tokenize(sql, read="duckdb")
+        tokens = sqlglot.tokenize(sql[:FINGERPRINTED], read="duckdb")
         # Unquoted words are case-insensitive (SELECT and select are one query); quoted ones are not.
         text = " ".join(
             "?"
