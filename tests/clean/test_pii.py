@@ -101,7 +101,6 @@ def test_no_identifier_reaches_any_table(scanned: tuple[Path, Lakehouse, Setting
 
 def test_no_patient_key_reaches_curated_or_the_read_path(scanned: tuple[Path, Lakehouse, Settings]) -> None:
     from practicelake.query import QueryService, Scope
-    from practicelake.query.service import BENCHMARKS
 
     exports, lakehouse, _ = scanned
     pseudonyms = set(lakehouse.catalog.load_table("cleaned.patient").scan().to_arrow()["patient_key"].to_pylist())
@@ -110,7 +109,7 @@ def test_no_patient_key_reaches_curated_or_the_read_path(scanned: tuple[Path, La
     assert curated and leaked(curated, identifiers) == []
     service = QueryService(lakehouse.catalog)
     returned = []
-    for name in [*service.relations(), *sorted(BENCHMARKS)]:  # everything a reader can be given
+    for name in service.relations():  # everything a reader can be given
         query = exp.select("*").from_(exp.to_identifier(name, quoted=True)).sql("duckdb")
         result = service.run(query, Scope.every_practice())
         for column in result.column_names:

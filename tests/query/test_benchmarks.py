@@ -4,14 +4,12 @@ read path serves them as any curated table, every row to a scope of every practi
 
 from __future__ import annotations
 
-import importlib.util
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pytest
 from pyiceberg.expressions import AlwaysTrue
 
 from curate.inputs import benchmarks
@@ -29,8 +27,6 @@ EVERY_ROW = {
     "benchmark_revenue_monthly": "select * from benchmark_revenue_monthly",
     "benchmark_ar_monthly": "select * from benchmark_ar_monthly",
 }
-# Until the read path's own computation of relations with these names is gone, it answers for them.
-COMPUTED_AT_READ = importlib.util.find_spec("practicelake.query.benchmarks") is not None
 
 
 def rows(practices_in_march: int) -> dict[str, list[dict[str, Any]]]:
@@ -72,7 +68,6 @@ def test_small_counts_are_withheld_and_quantiles_are_blends_of_perturbed_figures
     assert all(row["days_in_ar_p50"] != 32.5 for row in ar)  # not the exact median of the practices
 
 
-@pytest.mark.skipif(COMPUTED_AT_READ, reason="the read path still computes relations of these names itself")
 def test_the_read_path_serves_the_curated_benchmarks_to_a_scope_of_every_practice(tmp_path: Path) -> None:
     served = {f"P{i:03d}": {"time_zone": "UTC", "currency": "USD"} for i in range(6)}
     lake = Lakehouse.open(local_settings(tmp_path, practices=served))

@@ -15,7 +15,6 @@ from practicelake.curate.contract import DATASETS
 from practicelake.curate.project import ModelError, load_models
 
 ROOT = Path(__file__).resolve().parents[2]
-BENCHMARKS = ["benchmark_access_monthly", "benchmark_revenue_monthly", "benchmark_ar_monthly"]
 # What a catalog might hold beside the curated tables: intermediate models, stale or
 # look-alike tables, names that only resemble a benchmark.
 STRAYS = [
@@ -31,7 +30,8 @@ STRAYS = [
     "benchmarks",
     "xbenchmark_access_monthly",
 ]
-TABLES = sorted(curated_tables())
+TABLES = sorted(name for name, model in curated_tables().items() if not model.contract.cross_practice)
+BENCHMARKS = sorted(name for name, model in curated_tables().items() if model.contract.cross_practice)
 EVERYTHING = [*TABLES, *BENCHMARKS, *STRAYS]
 
 

@@ -32,7 +32,6 @@ MATRIX: Mapping[str, frozenset[str]] = {
     "billing": frozenset({"revenue", "ar", "denials"}),
     "analyst": frozenset({"benchmark"}),
 }
-BENCHMARK_PREFIX = "benchmark_"  # relations the query service computes across practices
 # Roles that never see money, in any relation they are shown.
 HIDES_MONEY = frozenset({"staff"})
 DUTIES: Mapping[str, str] = {
@@ -82,15 +81,13 @@ def curated_tables() -> dict[str, Model]:
 def dataset_of(relation: str, tables: Mapping[str, Model]) -> str | None:
     """The dataset the relation's model declares; a relation that is not a curated table of
     the models belongs to no dataset, and nobody sees it."""
-    if relation.startswith(BENCHMARK_PREFIX):
-        return "benchmark"
     model = tables.get(relation)
     return model.contract.dataset if model else None
 
 
 def _cross_practice(relation: str, tables: Mapping[str, Model]) -> bool:
     model = tables.get(relation)
-    return model.contract.cross_practice if model else relation.startswith(BENCHMARK_PREFIX)
+    return model.contract.cross_practice if model else False
 
 
 def money_columns(model: Model) -> frozenset[str]:

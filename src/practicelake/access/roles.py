@@ -15,7 +15,7 @@ ROLES: Mapping[str, str] = {
     "manages the practice's users.",
     "staff": "Front desk: appointments, access and patient flow of their practice. No money figures.",
     "billing": "Billing staff: the revenue cycle, A/R, denials and payer mix of their practice.",
-    "analyst": "Cross-practice benchmarks only, with small cells suppressed; no practice's own rows.",
+    "analyst": "Cross-practice benchmarks only, under disclosure control (docs/disclosure.md); no practice's own rows.",
 }
 # Roles that are about every practice at once, granted with practice `*` only.
 CROSS_PRACTICE_ROLES = frozenset({"platform_admin", "analyst"})

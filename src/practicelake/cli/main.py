@@ -16,6 +16,7 @@ from practicelake.cli.context import ConfigOption, err, labelled, opened, out
 from practicelake.cli.practice import init_command, practice_app
 from practicelake.cli.sql import sql_command
 from practicelake.cli.users import permissions, tokens_app, users_app
+from practicelake.curate.runner import CurateReport
 from practicelake.errors import PracticelakeError, describe_failure, one_line
 
 app = typer.Typer(
@@ -102,8 +103,7 @@ def curate(ctx: typer.Context, config: ConfigOption = None) -> None:
     with _progress() as progress:
         task = progress.add_task("curating", total=None)
         report = lakehouse.curate(on_step=lambda step: progress.update(task, description=step, advance=1))
-    for practice_id, reason in sorted(report.failed.items()):
-        err.print(labelled("error", f"practice {practice_id} not curated: {reason}"))
+    _curate_problems(report)
     out.print(reports.curate(report))
     if report.failed:
         raise typer.Exit(1)
@@ -140,10 +140,17 @@ def run(
         progress.update(task, description="curating")
         curated = lakehouse.curate(on_step=lambda step: progress.update(task, description=step, advance=1))
     out.print(reports.curate(curated))
-    for practice_id, reason in sorted(curated.failed.items()):
-        err.print(labelled("error", f"practice {practice_id} not curated: {reason}"))
+    _curate_problems(curated)
     if failed or (transformed.ledger and transformed.ledger.failed) or curated.failed:
         raise typer.Exit(1)
+
+
+def _curate_problems(report: CurateReport) -> None:
+    for practice_id, reason in sorted(report.failed.items()):
+        err.print(labelled("error", f"practice {practice_id} not curated: {reason}"))
+    for practice_id, reason in sorted(report.left_out.items()):
+        message = f"practice {practice_id} left out of the benchmarks this time: {reason}"
+        err.print(labelled("warning", message, "yellow"))
 
 
 def _by_practice(paths: list[Path], practice: str | None) -> list[tuple[str, list[Path]]]:

@@ -27,7 +27,7 @@ from practicelake.audit.log import AuditEntry, access_entry
 from practicelake.query import guard
 from practicelake.query.errors import QueryError, Reason, as_query_error, audit_reason
 from practicelake.query.scope import Scope, View
-from practicelake.query.service import BENCHMARKS, QueryService
+from practicelake.query.service import QueryService
 
 AuditSink = Callable[[AuditEntry], object]
 OVERSIZE_FINGERPRINT = 10_000
@@ -49,7 +49,7 @@ class Reader:
         return [name for name, _ in scope.views or ()]
 
     def scope(self, principal: Principal) -> Scope:
-        return scope_for(principal, [*self.service.relations(), *sorted(BENCHMARKS)])
+        return scope_for(principal, self.service.relations())
 
     def read(self, principal: Principal, sql: str, parameters: Mapping[str, object] | None = None) -> pa.Table:
         roles = sorted(set(principal.roles.values()))

@@ -37,12 +37,11 @@ import pyarrow as pa
 from pyiceberg.catalog import Catalog
 
 from practicelake.curate.snapshots import Pin, pinned
-from practicelake.query import benchmarks, guard, worker
+from practicelake.query import guard, worker
 from practicelake.query.errors import QueryFailed, Reason
 from practicelake.query.pool import Reply, WorkerPool
 from practicelake.query.scope import Scope
 from practicelake.query.session import Limits
-from practicelake.query.tables import BENCHMARKS
 
 ZONE = "curated"
 CACHE_BYTES = 512 * 1024 * 1024
@@ -50,7 +49,7 @@ WORKERS = 2
 CHECKED_QUERIES = 512  # the guard's verdicts kept, by query text and relations
 CHECKS = "guard verdicts"  # the owner of requests that only ask the guard
 
-__all__ = ["BENCHMARKS", "CACHE_BYTES", "QueryService", "ServiceStats"]
+__all__ = ["CACHE_BYTES", "QueryService", "ServiceStats"]
 
 
 @dataclass(frozen=True)
@@ -124,7 +123,7 @@ class QueryService:
             guard.check_size(sql)  # before the text is hashed, copied or sent
             names = frozenset(self._visible(scope))
             pins = self._pinned()
-            wanted = set(names) | (set(benchmarks.sources()) if BENCHMARKS & names else set())
+            wanted = set(names)
             chosen = {name: pins[name] for name in sorted(wanted) if name in pins}
             request = worker.Run(sql, names, scope, chosen, dict(parameters or {}))
             try:
@@ -172,11 +171,7 @@ class QueryService:
             )
 
     def _visible(self, scope: Scope) -> list[str]:
-        names = [name for name in self.relations() if scope.view(name) is not None]
-        # Benchmarks span every practice: only a scope that grants them by name, or sees everything.
-        if scope.views is not None or scope.practices is None:
-            names += [name for name in sorted(BENCHMARKS) if scope.view(name) is not None]
-        return names
+        return [name for name in self.relations() if scope.view(name) is not None]
 
     def _account(self, sql: str, names: frozenset[str], reply: Reply) -> None:
         """Keep the guard's verdict (for `reads`) and what the query process did."""

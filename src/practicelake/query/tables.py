@@ -17,13 +17,10 @@ from pyiceberg.expressions import AlwaysTrue, BooleanExpression, In, Reference
 from pyiceberg.table import Table
 
 from practicelake.curate.snapshots import Pin, open_pinned
-from practicelake.query import benchmarks
 from practicelake.query.errors import QueryFailed, Reason
 from practicelake.query.scope import Scope
-from practicelake.query.session import Limits
 
 TABLES = 64  # pinned tables' metadata kept, by metadata file
-BENCHMARKS = frozenset(benchmarks.BENCHMARKS)
 
 # (table, snapshot id, the scope's practices): an entry holds one scope's rows only.
 CacheKey = tuple[str, int | None, frozenset[str] | None]
@@ -40,20 +37,13 @@ class CuratedTables:
         self._cache: OrderedDict[CacheKey, pa.Table] = OrderedDict()
         self._tables: OrderedDict[str, Table] = OrderedDict()  # by metadata file: never changes
 
-    def relations(self, read: list[str], scope: Scope, pins: Mapping[str, Pin], limits: Limits) -> dict[str, pa.Table]:
-        """Each relation of `read` as `scope` shows it; benchmarks computed from every practice."""
+    def relations(self, read: list[str], scope: Scope, pins: Mapping[str, Pin]) -> dict[str, pa.Table]:
+        """Each relation of `read` as `scope` shows it."""
         relations: dict[str, pa.Table] = {}
         for name in read:
             view = scope.view(name)
             assert view is not None
-            if name in BENCHMARKS:
-                everything = Scope.every_practice()
-                computed = benchmarks.compute(
-                    {n: self.rows(pins[n], everything) for n in sorted(benchmarks.sources())}, limits
-                )
-                rows = computed[name]
-            else:
-                rows = self.rows(pins[name], Scope(view.practices))
+            rows = self.rows(pins[name], Scope(view.practices))
             relations[name] = rows.drop_columns([c for c in rows.column_names if c in view.hidden])
         return relations
 

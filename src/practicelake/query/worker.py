@@ -35,12 +35,12 @@ from pyiceberg.catalog import Catalog
 
 from practicelake.curate.snapshots import Pin
 from practicelake.errors import PracticelakeError
-from practicelake.query import benchmarks, guard, session
+from practicelake.query import guard, session
 from practicelake.query.errors import QueryError, QueryFailed, QueryRefused, Reason, as_query_error
 from practicelake.query.guard import Checked
 from practicelake.query.scope import Scope
 from practicelake.query.session import Limits
-from practicelake.query.tables import BENCHMARKS, CuratedTables
+from practicelake.query.tables import CuratedTables
 
 SESSIONS = 32  # locked sessions kept open
 CHECKED_QUERIES = 512  # the guard's verdicts kept, by query text and relations
@@ -134,15 +134,13 @@ class QueryProcess:
 
     def run(self, request: Run, checked: Checked, start: float) -> pa.Table:
         read = sorted(name for name in request.relations if name.lower() in checked.reads)
-        sources = sorted(
-            {*(n for n in read if n not in BENCHMARKS), *(benchmarks.sources() if BENCHMARKS & set(read) else ())}
-        )
+        sources = read
         missing = [name for name in sources if name not in request.pins]
         if missing:
             raise QueryFailed(f"{', '.join(missing)}: not curated yet (run `practicelake curate`)", Reason.NOT_CURATED)
         chosen = {name: request.pins[name] for name in sources}
         key: SessionKey = (request.scope, tuple(read), tuple((n, pin.snapshot_id) for n, pin in chosen.items()))
-        con = self._session(key, lambda: self.tables.relations(read, request.scope, chosen, self.limits))
+        con = self._session(key, lambda: self.tables.relations(read, request.scope, chosen))
         left = self.limits.seconds - (time.monotonic() - start)
         if left <= 0:
             raise QueryRefused(f"the query ran longer than {self.limits.seconds:g} s and was stopped", Reason.TIME)
