@@ -58,7 +58,6 @@ SPIN = (
 )
 SIZE = {Reason.SIZE_ARGUMENT}
 EXHAUSTED = {Reason.MEMORY, Reason.TIME, Reason.STOPPED}
-TEN_TIMES = "s||s||s||s||s||s||s||s||s||s"
 ATTACKS: dict[str, tuple[str, type[QueryError], set[Reason]]] = {
     "huge range": ("select len(range(10000000000))", QueryRefused, SIZE),
     "huge range, unnested": ("select count(*) from (select unnest(range(1000000000)) as n)", QueryRefused, SIZE),
@@ -96,8 +95,12 @@ ATTACKS: dict[str, tuple[str, type[QueryError], set[Reason]]] = {
     ),
     "strings doubled through CTEs": (
         "with a as (select repeat('x', 10000) as s), "
-        + ", ".join(f"{b} as (select {TEN_TIMES} as s from {a})" for a, b in zip("abcde", "bcdef", strict=True))
-        + " select length(s) from f",
+        "b as (select s||s||s||s||s||s||s||s||s||s as s from a), "
+        "c as (select s||s||s||s||s||s||s||s||s||s as s from b), "
+        "d as (select s||s||s||s||s||s||s||s||s||s as s from c), "
+        "e as (select s||s||s||s||s||s||s||s||s||s as s from d), "
+        "f as (select s||s||s||s||s||s||s||s||s||s as s from e) "
+        "select length(s) from f",
         QueryRefused,
         EXHAUSTED,
     ),
