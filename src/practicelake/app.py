@@ -15,7 +15,6 @@ not actions.
 from __future__ import annotations
 
 import os
-import re
 import threading
 from collections.abc import Callable
 from datetime import timedelta
@@ -25,7 +24,7 @@ from typing import Any, TypeVar, cast
 
 from pyiceberg.catalog import Catalog
 
-from practicelake.access.principals import TOKEN, USER_NAME, PrincipalError, PrincipalStore, TokenInfo
+from practicelake.access.principals import TOKEN, TOKEN_ID, USER_NAME, PrincipalError, PrincipalStore, TokenInfo
 from practicelake.access.roles import CROSS_PRACTICE_ROLES, EVERY_PRACTICE
 from practicelake.audit.admin import AdminLog
 from practicelake.audit.log import AuditKey, AuditLog, AuditLogError
@@ -45,7 +44,6 @@ from practicelake.settings import Settings, load_settings
 from practicelake.storage import ObjectStore, open_store
 
 T = TypeVar("T")
-TOKEN_ID = re.compile(r"[0-9a-f]{16}")  # the public part of a token (access.principals.TOKEN)
 
 
 class App:

@@ -36,7 +36,8 @@ PRACTICE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 MIN_PASSWORD, MAX_PASSWORD = 12, 1024
 MAX_TOKEN_LIFETIME = timedelta(days=366)
 # "plk_" lets secret scanners recognise a leaked token; the id is public, the rest is 256 bits.
-TOKEN = re.compile(r"plk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})")
+TOKEN_ID = re.compile(r"[0-9a-f]{16}")  # the public part of a token
+TOKEN = re.compile(r"plk_(" + TOKEN_ID.pattern + r")_([A-Za-z0-9_-]{43})")
 REFUSED_LOGIN = "unknown user or wrong password"
 REFUSED_BEARER = "invalid, expired or revoked token"
 
