@@ -74,6 +74,8 @@ class PracticeSettings(BaseModel):
     """IANA time zone: export timestamps are wall time there, stored as UTC."""
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     """ISO 4217 code of the practice's money columns."""
+    locale: str = Field(default="en-US", pattern=r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-[A-Z]{2}|-[0-9]{3})?$")
+    """BCP 47 language tag the dashboard formats numbers, money and dates in (en-US, en-ZA, fr-FR)."""
 
     @field_validator("time_zone")
     @classmethod

@@ -135,18 +135,28 @@ def test_the_analyst_sees_only_benchmarks() -> None:
     assert all(seen.hidden_columns == frozenset() for seen in access.relations.values())
 
 
-@pytest.mark.parametrize("role", ["practice_owner", "practice_manager", "staff", "billing", "platform_admin"])
-def test_no_practice_role_sees_a_benchmark_or_a_stray(role: str) -> None:
+@pytest.mark.parametrize("role", ["staff", "billing", "platform_admin"])
+def test_no_other_practice_role_sees_a_benchmark_or_a_stray(role: str) -> None:
     practice = "*" if role == "platform_admin" else "P001"
     visible = set(access_for(principal({practice: role}), EVERYTHING).relations)
     assert not visible & {*BENCHMARKS, *STRAYS}
 
 
+@pytest.mark.parametrize("role", ["practice_owner", "practice_manager"])
+def test_owners_and_managers_see_the_benchmarks_beside_their_own_rows(role: str) -> None:
+    access = access_for(principal({"P001": role}), EVERYTHING)
+    assert set(access.relations) == set(TABLES) | set(BENCHMARKS)
+    assert not set(access.relations) & set(STRAYS)
+    # The benchmarks' rows belong to no practice (practice_id '*'); every other relation shows P001's only.
+    assert all(access.relations[name].practices is None for name in BENCHMARKS)
+    assert all(access.relations[name].practices == frozenset({"P001"}) for name in TABLES)
+
+
 def test_a_practice_manager_of_p1_sees_no_other_practice() -> None:
     access = access_for(principal({"P001": "practice_manager"}), EVERYTHING)
-    assert set(access.relations) == set(TABLES)
-    assert all(seen.practices == frozenset({"P001"}) for seen in access.relations.values())
-    assert access.practices == frozenset({"P001"})
+    own = {name: seen for name, seen in access.relations.items() if name not in BENCHMARKS}
+    assert set(own) == set(TABLES)
+    assert all(seen.practices == frozenset({"P001"}) for seen in own.values())
     assert all(seen.hidden_columns == frozenset() for seen in access.relations.values())
 
 
@@ -163,8 +173,8 @@ def test_platform_admin_runs_every_practice_but_reads_kpis_only_where_granted_a_
     )
     owner_too = principal({"*": "platform_admin", "P001": "practice_owner"})
     access = access_for(owner_too, EVERYTHING)
-    assert set(access.relations) == set(TABLES)
-    assert access.practices == frozenset({"P001"})
+    assert set(access.relations) == set(TABLES) | set(BENCHMARKS)
+    assert all(access.relations[name].practices == frozenset({"P001"}) for name in TABLES)
 
 
 def test_a_grant_on_every_practice_sees_every_practice() -> None:
@@ -207,7 +217,12 @@ def test_user_management_stays_inside_the_managers_practice() -> None:
     assert not allows(manager, "users", "P002") and not allows(manager, "users", "*")
     assert not allows(manager, "audit", "P001")
     for role in ("practice_owner", "staff", "billing"):
-        assert not any(allows(principal({"P001": role}), duty, "P001") for duty in ("audit", "operations", "users"))
+        assert not any(allows(principal({"P001": role}), duty, "P001") for duty in ("audit", "users"))
+    # Data health of their own practice: owners and managers, never staff or billing, never beyond.
+    for role in ("practice_owner", "practice_manager"):
+        assert allows(principal({"P001": role}), "operations", "P001")
+        assert not allows(principal({"P001": role}), "operations", "P002")
+    assert not any(allows(principal({"P001": role}), "operations", "P001") for role in ("staff", "billing"))
     assert not allows(principal({"*": "analyst"}), "audit", "P001")
 
 

@@ -26,8 +26,10 @@ from practicelake.curate.project import Model, load_models
 PRACTICE_DATASETS = frozenset({"access", "flow", "revenue", "ar", "denials", "productivity"})
 MATRIX: Mapping[str, frozenset[str]] = {
     "platform_admin": frozenset(),
-    "practice_owner": PRACTICE_DATASETS,
-    "practice_manager": PRACTICE_DATASETS,
+    # Owners and managers also see the benchmarks: peers' figures under disclosure control,
+    # to set their own beside.
+    "practice_owner": PRACTICE_DATASETS | {"benchmark"},
+    "practice_manager": PRACTICE_DATASETS | {"benchmark"},
     "staff": frozenset({"access", "flow"}),
     "billing": frozenset({"revenue", "ar", "denials"}),
     "analyst": frozenset({"benchmark"}),
@@ -41,7 +43,8 @@ DUTIES: Mapping[str, str] = {
 }
 ROLE_DUTIES: Mapping[str, frozenset[str]] = {
     "platform_admin": frozenset({"operations", "audit", "users"}),
-    "practice_manager": frozenset({"users"}),
+    "practice_owner": frozenset({"operations"}),
+    "practice_manager": frozenset({"operations", "users"}),
 }
 
 
