@@ -8,6 +8,9 @@ INSTALLED := $(VENV)/.installed
 
 .PHONY: install demo test test-fast lint bench clean
 
+# The browser tests drive Debian's chromium (never a downloaded browser).
+CHROMIUM := /usr/bin/chromium
+
 $(INSTALLED): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
@@ -19,7 +22,12 @@ install: $(INSTALLED)
 demo: $(INSTALLED)
 	$(BIN)/practicelake demo
 
-test: $(INSTALLED)
+$(CHROMIUM):
+	@echo "installing Debian's chromium for the browser tests"
+	$(if $(filter 0,$(shell id -u)),,sudo) sh -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium || \
+		(apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)'
+
+test: $(INSTALLED) $(CHROMIUM)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 test-fast: $(INSTALLED)

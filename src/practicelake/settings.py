@@ -145,6 +145,21 @@ class Settings(BaseSettings):
     localhost, generated into state_dir/tls on first start."""
     tls_key_file: Path | None = None
     """Private key (PEM) of tls_cert_file; refused if group or others may read it."""
+    web_host: str = "127.0.0.1"
+    """Address `practicelake serve` listens on: loopback unless set (behind a load balancer,
+    the address the balancer reaches)."""
+    web_port: int = Field(default=8443, ge=1, le=65535)
+    """Port of `practicelake serve` (HTTPS only)."""
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    """A dashboard session unused this long ends."""
+    session_hours: int = Field(default=12, ge=1, le=7 * 24)
+    """A dashboard session ends this long after sign-in, however used."""
+    sign_in_attempts: int = Field(default=5, ge=1, le=100)
+    """Failed sign-ins to one account within lockout_minutes that lock it for lockout_minutes."""
+    sign_in_attempts_per_address: int = Field(default=20, ge=1, le=10_000)
+    """Failed sign-ins from one client address within lockout_minutes that lock the address out."""
+    lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    """How long a lockout lasts, and the window failures are counted in."""
     token: SecretStr | None = None
     """An API token of the reader (`practicelake sql`), usually from PRACTICELAKE_TOKEN."""
 

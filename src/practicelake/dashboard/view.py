@@ -128,5 +128,7 @@ class PageView(Strict):
     attention: list[Attention] = Field(default_factory=list)
     charts: list[Chart] = Field(default_factory=list)
     tables: list[Table] = Field(default_factory=list)
+    choices: dict[str, list[str]] = Field(default_factory=dict)
+    """The ids the filter bar offers: provider, location, payer (those the reader sees)."""
     notes: list[str] = Field(default_factory=list)
     """Plain statements about the page's data: a figure withheld, a filter that does not apply."""

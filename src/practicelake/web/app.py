@@ -1,0 +1,50 @@
+"""The web app: the dashboard's pages and the JSON API over one App.
+
+Every byte of data it shows comes through the App's `Reader` (audited, scoped by role and
+practice). Signing in, sessions, CSRF and throttling are web.auth; the security headers of
+every response are web.headers. Nothing here reads the catalog for data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from practicelake.app import App
+from practicelake.web import auth, headers
+from practicelake.web.routes import api, errors, pages
+from practicelake.web.templating import STATIC_DIR
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(core: App, *, clock: Clock | None = None, extra_static: Path | None = None) -> FastAPI:
+    """The web app over `core`. `clock` gives the time (UTC) for sessions, lockouts and the
+    practices' today; `extra_static` serves one more folder under /static/extra (the browser
+    tests' accessibility checker: it must come from this origin under the CSP)."""
+    app = FastAPI(
+        title="practicelake",
+        version="1",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.core = core
+    app.state.clock = clock or utc_now
+    headers.install(app)
+    auth.install(app)
+    errors.install(app)
+    if extra_static is not None:
+        app.mount("/static/extra", StaticFiles(directory=extra_static), name="extra")
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(api.router, prefix="/api/v1")
+    app.include_router(pages.router)
+    return app
