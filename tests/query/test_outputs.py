@@ -26,7 +26,7 @@ from lakes import config_file
 from practicelake.access.principals import PrincipalStore
 from practicelake.app import App
 from practicelake.cli.main import app
-from practicelake.cli.output import to_csv, to_json
+from practicelake.query.formats import to_csv, to_json
 from practicelake.errors import PracticelakeError
 from practicelake.lakehouse.catalog import open_catalog
 from practicelake.settings import Settings

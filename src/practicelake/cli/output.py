@@ -16,18 +16,13 @@ Safe to open:
 
 from __future__ import annotations
 
-import json
-import math
 import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -37,8 +32,7 @@ from rich.table import Table
 from rich.text import Text
 
 from practicelake.errors import PracticelakeError, disk_problem
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from practicelake.query.formats import to_csv, to_json
 
 
 class OutputFormat(StrEnum):
@@ -126,59 +120,3 @@ def render(result: pa.Table) -> Table:
 def _print_table(result: pa.Table, console: Console) -> None:
     console.print(render(result))
     console.print(Text(f"({result.num_rows:,} row{'' if result.num_rows == 1 else 's'})", style="dim"))
-
-
-def to_csv(result: pa.Table) -> str:
-    """RFC 4180 with a header, quoting only where needed (and every neutralised cell); null is
-    an empty field."""
-    lines = [_csv_row(result.column_names)]
-    for batch in result.to_batches():
-        lines += [_csv_row(list(row.values())) for row in batch.to_pylist()]
-    return "".join(line + "\n" for line in lines)
-
-
-def _csv_row(values: list[Any]) -> str:
-    fields = [_csv_field(value) for value in values]
-    return '""' if fields == [""] else ",".join(fields)  # a lone empty field is no blank line
-
-
-def _csv_field(value: Any) -> str:
-    if value is None:
-        return ""
-    text = value if isinstance(value, str) else str(value)
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        text = "'" + text  # text, not a formula, to a spreadsheet: shown with the quote
-    elif not any(char in text for char in ',"\r\n'):
-        return text
-    return '"' + text.replace('"', '""') + '"'
-
-
-def to_json(result: pa.Table) -> str:
-    """An array of objects, one per row: dates and times as ISO 8601, decimals as numbers,
-    NaN and infinities as null."""
-    rows = [_finite(row) for row in result.to_pylist()]
-    return json.dumps(rows, default=_json_value, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Decimal) and not value.is_finite():
-        return None
-    if isinstance(value, dict):
-        return {name: _finite(item) for name, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(item) for item in value]
-    return value
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    if isinstance(value, bytes):
-        return value.hex()
-    raise TypeError(f"cannot write {type(value).__name__} as JSON")
