@@ -24,7 +24,17 @@ from typing import Any, TypeVar, cast
 
 from pyiceberg.catalog import Catalog
 
-from practicelake.access.principals import TOKEN, TOKEN_ID, USER_NAME, PrincipalError, PrincipalStore, TokenInfo
+from practicelake.access.principals import (
+    MAX_PASSWORD,
+    MIN_PASSWORD,
+    TOKEN,
+    TOKEN_ID,
+    USER_NAME,
+    AuthenticationError,
+    PrincipalError,
+    PrincipalStore,
+    TokenInfo,
+)
 from practicelake.access.roles import CROSS_PRACTICE_ROLES, EVERY_PRACTICE
 from practicelake.audit.admin import AdminLog
 from practicelake.audit.log import AuditKey, AuditLog, AuditLogError
@@ -125,16 +135,39 @@ class App:
 
     # administrative actions, each recorded before it is carried out
 
-    def add_user(self, name: str, password: str) -> None:
+    def add_user(self, name: str, password: str, *, actor: str | None = None) -> None:
+        """`actor`: who asks (a signed-in manager); the operator of this machine by default."""
         target = name if USER_NAME.fullmatch(name) else self.admin.name(name)  # the store refuses it
-        with self.admin.acting("user.add", target, names=[name]):
+        with self.admin.acting("user.add", target, actor=actor, names=[name]):
             self.users.add_user(name, password)
 
-    def disable_user(self, name: str) -> None:
-        with self.admin.acting("user.disable", self.admin.name(name), names=[name]):
+    def disable_user(self, name: str, *, actor: str | None = None) -> None:
+        with self.admin.acting("user.disable", self.admin.name(name), actor=actor, names=[name]):
             self.users.disable_user(name)
 
-    def grant(self, name: str, role: str, practice: str | None) -> tuple[str, bool]:
+    def change_password(self, name: str, current: str, new: str) -> None:
+        """The user `name` replaces their password, proving the current one first. A wrong
+        current password (or a disabled user) is refused with AuthenticationError and recorded
+        as refused; a new password of the wrong length is refused before anything is recorded.
+        The user is the actor: this is their own action, not the operator's."""
+        if not MIN_PASSWORD <= len(new) <= MAX_PASSWORD:
+            raise PrincipalError(f"a password has {MIN_PASSWORD} to {MAX_PASSWORD} characters")
+        target = self.admin.name(name)
+        try:
+            self.users.authenticate_password(name, current)
+        except AuthenticationError as exc:
+            self.admin.record("password.change", target, actor=name, allowed=False, reason=str(exc))
+            raise
+        with self.admin.acting("password.change", target, actor=name, names=[name]):
+            self.users.set_password(name, new)
+
+    def reset_password(self, name: str, new: str, *, actor: str | None = None) -> None:
+        """Give `name` a new password without the current one (the operator's action, or a
+        manager's); every session of theirs ends with it."""
+        with self.admin.acting("password.reset", self.admin.name(name), actor=actor, names=[name]):
+            self.users.set_password(name, new)
+
+    def grant(self, name: str, role: str, practice: str | None, *, actor: str | None = None) -> tuple[str, bool]:
         """Give `name` `role` in `practice` (None: every practice, for a cross-practice role).
         The practice granted, and False when the user held the role there already."""
         practice_id = self._practice_of(role, practice, configured=True)
@@ -143,15 +176,17 @@ class App:
             return practice_id, False
         details = {"role": role, "practice_id": practice_id}
         target = self.admin.name(name)
-        with self.admin.acting("role.grant", target, practices=_scope(practice_id), details=details, names=[name]):
+        scope = _scope(practice_id)
+        with self.admin.acting("role.grant", target, actor=actor, practices=scope, details=details, names=[name]):
             changed = self.users.grant(name, role, practice_id)
         return practice_id, changed
 
-    def revoke(self, name: str, role: str, practice: str | None) -> str:
+    def revoke(self, name: str, role: str, practice: str | None, *, actor: str | None = None) -> str:
         practice_id = self._practice_of(role, practice, configured=False)
         details = {"role": role, "practice_id": practice_id}
         target = self.admin.name(name)
-        with self.admin.acting("role.revoke", target, practices=_scope(practice_id), details=details, names=[name]):
+        scope = _scope(practice_id)
+        with self.admin.acting("role.revoke", target, actor=actor, practices=scope, details=details, names=[name]):
             self.users.revoke(name, role, practice_id)
         return practice_id
 

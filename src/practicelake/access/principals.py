@@ -172,6 +172,26 @@ class PrincipalStore:
             for name, disabled, created in rows
         ]
 
+    def set_password(self, name: str, password: str) -> None:
+        """Replace the user's password. Their credential stamp changes with it, so whatever
+        holds the old stamp (a signed-in session) knows the password it was given for is gone."""
+        if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+            raise PrincipalError(f"a password has {MIN_PASSWORD} to {MAX_PASSWORD} characters")
+        password_hash = self.hasher.hash(password)
+        with self._db(write=True) as con:
+            self._require_user(con, name)
+            con.execute("update users set password_hash = ? where name = ?", (password_hash, name))
+
+    def credential_stamp(self, name: str) -> str | None:
+        """A short digest of the user's password hash, which changes whenever the password does
+        (each hash has its own salt), and also when a sign-in upgrades the hashing parameters.
+        None for an unknown or disabled user: nothing they hold is good any more."""
+        with self._db() as con:
+            row = con.execute("select password_hash, disabled from users where name = ?", (name,)).fetchone()
+        if row is None or row[1]:
+            return None
+        return hashlib.sha256(b"credential\n" + str(row[0]).encode()).hexdigest()[:32]
+
     def disable_user(self, name: str) -> None:
         """The user can no longer sign in, nor use any of their tokens."""
         with self._db(write=True) as con:
