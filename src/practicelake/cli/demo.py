@@ -4,6 +4,7 @@ and a first look at them as their owner, through the read path `practicelake sql
 from __future__ import annotations
 
 import tomllib
+from datetime import date
 from pathlib import Path
 from types import MappingProxyType
 
@@ -14,6 +15,7 @@ from practicelake.access.principals import Principal
 from practicelake.app import App
 from practicelake.audit.admin import operator
 from practicelake.cli import render as reports
+from practicelake.cli.demo_web import serve_demo
 from practicelake.cli.output import render
 from practicelake.settings import Settings, load_settings
 from practicelake.synth import generate
@@ -42,6 +44,18 @@ order by a.practice_id
 """
 
 
+def demo_end_date(folder: Path) -> date:
+    """The day the demo's exports end: the day of its first run, kept in the folder, so that a
+    later run writes the same exports (and ingests nothing new)."""
+    marker = folder / "exports-end-on"
+    if marker.exists():
+        return date.fromisoformat(marker.read_text(encoding="utf-8").strip())
+    folder.mkdir(parents=True, exist_ok=True)
+    today = date.today()
+    marker.write_text(today.isoformat() + "\n", encoding="utf-8")
+    return today
+
+
 def demo_settings(folder: Path, practices: dict[str, dict[str, str]]) -> Settings:
     folder = folder.absolute()
     return load_settings(
@@ -53,9 +67,12 @@ def demo_settings(folder: Path, practices: dict[str, dict[str, str]]) -> Setting
     )
 
 
-def run_demo(console: Console, folder: Path, *, practices: int, years: int, dirty_rate: float) -> None:
+def run_demo(
+    console: Console, folder: Path, *, practices: int, years: int, dirty_rate: float, serve: bool = True
+) -> None:
     exports = folder / "exports"
-    generated = generate(exports, practices=practices, years=years, seed=42, dirty_rate=dirty_rate)
+    end_date = demo_end_date(folder)
+    generated = generate(exports, practices=practices, years=years, seed=42, dirty_rate=dirty_rate, end_date=end_date)
     console.print(reports.generation(generated, exports))
     configured = tomllib.loads((exports / "practices.toml").read_text(encoding="utf-8"))["practices"]
     with App(demo_settings(folder, configured)) as core:
@@ -68,4 +85,6 @@ def run_demo(console: Console, folder: Path, *, practices: int, years: int, dirt
         # The operator, as owner of the demo's practices: the read is scoped and audited like any.
         owner = Principal(operator(), "user", MappingProxyType(dict.fromkeys(generated.practice_ids, "practice_owner")))
         console.print(render(core.reader.read(owner, KPI_SUMMARY)))
-    console.print(Text(f"lakehouse in {folder / 'lakehouse'}; run `practicelake demo` again: nothing new is written"))
+        console.print(Text(f"lakehouse in {folder / 'lakehouse'}; run `practicelake demo` again: nothing new is written"))
+        if serve:
+            serve_demo(console, core, generated.practice_ids)

@@ -14,6 +14,7 @@ from practicelake.cli import render as reports
 from practicelake.cli.audit import audit_app
 from practicelake.cli.context import ConfigOption, err, labelled, opened, out
 from practicelake.cli.practice import init_command, practice_app
+from practicelake.cli.serve import serve_command
 from practicelake.cli.sql import sql_command
 from practicelake.cli.users import permissions, tokens_app, users_app
 from practicelake.curate.runner import CurateReport
@@ -225,14 +226,19 @@ def demo(
     practices: Annotated[int, typer.Option(min=1, max=20)] = 3,
     years: Annotated[int, typer.Option(min=1, max=5)] = 1,
     dirty_rate: Annotated[float, typer.Option(min=0.0, max=0.5)] = 0.02,
+    serve: Annotated[
+        bool, typer.Option(help="End by serving the dashboard (on a terminal) or checking that it answers.")
+    ] = True,
 ) -> None:
-    """Generate a few synthetic practices, ingest, transform and curate them on the local default."""
+    """Generate a few synthetic practices, ingest, transform and curate them on the local default,
+    then serve the dashboard with a sign-in per role (printed once)."""
     from practicelake.cli.demo import run_demo
 
-    run_demo(out, folder, practices=practices, years=years, dirty_rate=dirty_rate)
+    run_demo(out, folder, practices=practices, years=years, dirty_rate=dirty_rate, serve=serve)
 
 
 app.command("sql")(sql_command)
+app.command("serve")(serve_command)
 app.command("init")(init_command)
 app.command("permissions")(permissions)
 app.add_typer(users_app, name="users")

@@ -59,6 +59,15 @@ def pinned(catalog: Catalog) -> dict[str, Pin]:
     return {r["table_name"]: Pin(r["table_name"], r["snapshot_id"], r["metadata_location"], r["run_id"]) for r in rows}
 
 
+def recorded_at(catalog: Catalog) -> dict[str, datetime]:
+    """When the last completed curate recorded each curated table (UTC): its "as of"."""
+    try:
+        rows = catalog.load_table(SNAPSHOTS).scan().to_arrow().to_pylist()
+    except NoSuchTableError:
+        return {}
+    return {r["table_name"]: r["recorded_at"].replace(tzinfo=UTC) for r in rows}
+
+
 def unchanged(pins: Mapping[str, Pin], tables: Mapping[str, Table]) -> bool:
     """The pins are these tables, each at its current snapshot."""
     if set(pins) != set(tables):

@@ -11,6 +11,7 @@ from typing import Any
 import pyarrow as pa
 
 from practicelake.access.principals import Principal
+from practicelake.clean.reconcile import LakeStatus
 from practicelake.dashboard.filters import Filters, Period
 from practicelake.dashboard.view import PeriodView
 from practicelake.query.reader import Reader
@@ -28,7 +29,10 @@ class PageContext:
     today: date
     """The practice-local date."""
     stamp: Callable[[str], datetime | None]
-    """When the curated relation of that name was last written (its current snapshot)."""
+    """When the last completed curate recorded the curated relation of that name."""
+    operations: Callable[[], LakeStatus] | None = None
+    """The pipeline's status of the practice (runs, files, quarantine), for the data-health
+    page: operations data, not curated rows; given only to a principal with that duty."""
 
     def read(self, sql: str, **parameters: object) -> pa.Table:
         """`sql` through the read path as this principal, `$practice_id` bound to the practice

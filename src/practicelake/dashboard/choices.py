@@ -1,0 +1,50 @@
+"""What the filter bar offers: the provider, location and payer ids of the practice, from the
+curated relations the principal sees (so a staff member is offered no payer they could not
+filter by anyway). One audited read, a union over those relations; the SQL is built as a
+sqlglot tree from the contracts' relation and column names, and the practice is bound."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from practicelake.access.permissions import curated_tables
+from practicelake.dashboard.context import PageContext
+
+FILTERED = {"provider": "provider_id", "location": "location_id", "payer": "payer_id"}
+MOST = 500  # a practice has at most 50 providers; payers and locations are fewer than this
+
+
+def choices_sql(relations: list[str]) -> str | None:
+    """One query listing (kind, id) over `relations`, or None when none carries a filtered id."""
+    tables = curated_tables()
+    parts: list[exp.Select] = []
+    for relation in sorted(relations):
+        model = tables.get(relation)
+        if model is None or model.contract.cross_practice:
+            continue
+        for kind, column in FILTERED.items():
+            if column in model.contract.columns:
+                parts.append(
+                    exp.select(exp.alias_(exp.Literal.string(kind), "kind"), exp.alias_(exp.column(column), "id"))
+                    .from_(exp.to_table(relation))
+                    .where(exp.column("practice_id").eq(exp.Parameter(this=exp.var("practice_id"))))
+                    .where(exp.column(column).is_(exp.null()).not_())
+                )
+    if not parts:
+        return None
+    union: exp.Query = parts[0]
+    for part in parts[1:]:
+        union = exp.union(union, part, distinct=True)
+    query = exp.select("kind", "id").from_(exp.paren(union))
+    query = query.order_by("kind", "id").limit(len(FILTERED) * MOST)
+    return query.sql(dialect="duckdb")
+
+
+def choices(ctx: PageContext) -> dict[str, list[str]]:
+    sql = choices_sql(ctx.reader.relations(ctx.principal))
+    offered: dict[str, list[str]] = {kind: [] for kind in FILTERED}
+    if sql is None:
+        return offered
+    for row in ctx.rows(sql):
+        offered[row["kind"]].append(row["id"])
+    return offered

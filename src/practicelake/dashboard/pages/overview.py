@@ -1,0 +1,36 @@
+"""Overview: the strip of KPI tiles a role may see (each against the previous period and the
+same period a year before), and what needs attention, computed from the data. The tiles and
+the attention items of each area are drawn by that area's module (dashboard.tiles)."""
+
+from __future__ import annotations
+
+from practicelake.dashboard.context import PageContext
+from practicelake.dashboard.pages import BY_KEY
+from practicelake.dashboard.tiles.access import access_attention, access_tiles
+from practicelake.dashboard.tiles.revenue import revenue_attention, revenue_tiles
+from practicelake.dashboard.view import PageView
+
+SEVERITY = {"critical": 0, "warning": 1, "info": 2}
+
+
+def build(ctx: PageContext) -> PageView:
+    tiles = [*access_tiles(ctx), *revenue_tiles(ctx)]
+    attention = sorted([*access_attention(ctx), *revenue_attention(ctx)], key=lambda item: SEVERITY[item.severity])
+    notes = []
+    if not attention:
+        notes.append("Nothing needs attention in this period.")
+    if any(getattr(ctx.filters, name) for name in ("provider", "location", "payer")):
+        notes.append("Each tile applies the filters that fit its figure; its definition says which.")
+    return PageView(
+        page="overview",
+        title=BY_KEY["overview"].title,
+        practice_id=ctx.practice_id,
+        practice_name=ctx.practice.name or ctx.practice_id,
+        currency=ctx.practice.currency,
+        locale=ctx.practice.locale,
+        period=ctx.period_view(),
+        filters=ctx.filters,
+        tiles=tiles,
+        attention=attention,
+        notes=notes,
+    )
