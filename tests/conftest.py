@@ -1,5 +1,6 @@
-"""Fixtures shared by the suite: settings per storage backend, and a real S3 server (moto)
-on 127.0.0.1, started and stopped by the suite itself."""
+"""Fixtures shared by the suite: settings per storage backend, a real S3 server (moto) on
+127.0.0.1, started and stopped by the suite itself, and one complete small lakehouse per test
+process for the dashboard's tests (site_lake.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from lakes import local_settings, s3_settings
+from practicelake.app import App
 from practicelake.pipeline import Lakehouse
 from practicelake.settings import Settings
+from site_lake import SiteLake, build_site_lake
 
 
 @pytest.fixture(scope="session")
@@ -44,3 +47,15 @@ def local(tmp_path: Path) -> Settings:
 @pytest.fixture
 def lakehouse(settings: Settings) -> Lakehouse:
     return Lakehouse.open(settings)
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> SiteLake:
+    """Six synthetic practices through the real pipeline, exports ending on site_lake.TODAY."""
+    return build_site_lake(tmp_path_factory.mktemp("site"))
+
+
+@pytest.fixture(scope="session")
+def site_app(site: SiteLake) -> Iterator[App]:
+    with App(site.settings) as app:
+        yield app

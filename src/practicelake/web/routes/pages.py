@@ -61,6 +61,15 @@ def practices_page(request: Request, viewer: CurrentViewer) -> Response:
     return templates.TemplateResponse(request, "practices.html", context)
 
 
+@router.get("/p/{practice_id}/rows/{relation}.csv")
+def rows_csv(request: Request, practice_id: str, relation: str, viewer: CurrentViewer) -> Response:
+    query = dict(request.query_params)
+    offset, limit = _paging(query)
+    found = _rows(request, viewer, practice_id, relation, query, offset, limit)
+    text = csv_text([c.key for c in found.columns], found.rows)
+    return _csv(request, viewer, practice_id, f"{relation}.csv", text)
+
+
 @router.get("/p/{practice_id}/rows/{relation}", response_class=HTMLResponse)
 def rows_page(request: Request, practice_id: str, relation: str, viewer: CurrentViewer) -> Response:
     query = dict(request.query_params)
@@ -81,15 +90,6 @@ def rows_page(request: Request, practice_id: str, relation: str, viewer: Current
         "back_href": _with(f"/p/{practice_id}/overview", filters),
     }
     return templates.TemplateResponse(request, "rows.html", context)
-
-
-@router.get("/p/{practice_id}/rows/{relation}.csv")
-def rows_csv(request: Request, practice_id: str, relation: str, viewer: CurrentViewer) -> Response:
-    query = dict(request.query_params)
-    offset, limit = _paging(query)
-    found = _rows(request, viewer, practice_id, relation, query, offset, limit)
-    text = csv_text([c.key for c in found.columns], found.rows)
-    return _csv(request, viewer, practice_id, f"{relation}.csv", text)
 
 
 @router.get("/p/{practice_id}/{page_key}/charts/{chart_key}.csv")
