@@ -1,19 +1,19 @@
--- A/R ageing by payer at each month end. Age counts from the date of service; a visit's
--- balance ages in one bucket as a whole, and credit balances are kept apart.
+-- A/R ageing by payer at each month end: the month-end rows of ar_daily where the payer has
+-- a visit with a balance.
 select
-    b.practice_id,
-    b.as_of_date,
-    b.payer_id,
-    p.payer_type,
-    sum(case when b.balance > 0 then 1 else 0 end) as visits_with_balance,
-    sum(case when b.balance > 0 and b.age_days <= 30 then b.balance else 0 end) as ar_0_30,
-    sum(case when b.balance > 0 and b.age_days between 31 and 60 then b.balance else 0 end) as ar_31_60,
-    sum(case when b.balance > 0 and b.age_days between 61 and 90 then b.balance else 0 end) as ar_61_90,
-    sum(case when b.balance > 0 and b.age_days between 91 and 120 then b.balance else 0 end) as ar_91_120,
-    sum(case when b.balance > 0 and b.age_days > 120 then b.balance else 0 end) as ar_over_120,
-    sum(case when b.balance > 0 then b.balance else 0 end) as total_ar,
-    sum(case when b.balance < 0 then -b.balance else 0 end) as credit_balances
-from curated.ar_visit_balance as b
-left join cleaned.payer as p
-    on p.practice_id = b.practice_id and p.payer_id = b.payer_id
-group by b.practice_id, b.as_of_date, b.payer_id, p.payer_type
+    practice_id,
+    as_of_date,
+    payer_id,
+    payer_type,
+    visits_with_balance,
+    ar_0_30,
+    ar_31_60,
+    ar_61_90,
+    ar_91_120,
+    ar_over_120,
+    total_ar,
+    credit_balances
+from curated.ar_daily
+where
+    as_of_date = cast(date_trunc('month', as_of_date) + interval '1 month' - interval '1 day' as date)
+    and (visits_with_balance > 0 or visits_with_credit > 0)

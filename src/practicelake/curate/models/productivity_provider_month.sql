@@ -1,131 +1,33 @@
--- Provider productivity per month: kept visits, scheduled days, work RVUs, charges and
--- collections of the visits each provider rendered.
-with kept_visits as (
-    -- A kept visit: an encounter (walk-ins included), or a kept appointment with no encounter.
+-- Provider productivity per month: the sums of productivity_provider_day over the month, and
+-- the month's ratios of those sums.
+with totals as (
     select
         practice_id,
         provider_id,
-        cast(date_trunc('month', encounter_date) as date) as month,
-        count(*) as visits
-    from cleaned.encounter
-    group by practice_id, provider_id, cast(date_trunc('month', encounter_date) as date)
-
-    union all
-
-    select
-        a.practice_id,
-        a.provider_id,
-        cast(date_trunc('month', a.start_at at time zone 'UTC' at time zone pr.time_zone) as date) as month,
-        count(*) as visits
-    from cleaned.appointment as a
-    inner join reference.practice_settings as pr
-        on pr.practice_id = a.practice_id
-    where
-        a.status in ('fulfilled', 'arrived', 'checked-in')
-        and not exists (
-            select 1
-            from cleaned.encounter as e
-            where e.practice_id = a.practice_id and e.appointment_id = a.appointment_id
-        )
-    group by
-        a.practice_id,
-        a.provider_id,
-        cast(date_trunc('month', a.start_at at time zone 'UTC' at time zone pr.time_zone) as date)
-),
-
-scheduled as (
-    select
-        practice_id,
-        provider_id,
-        cast(date_trunc('month', schedule_date) as date) as month,
-        count(distinct schedule_date) as scheduled_days
-    from cleaned.provider_schedule
-    group by practice_id, provider_id, cast(date_trunc('month', schedule_date) as date)
-),
-
--- An operator's value-units file may list a code twice: take one value per code.
-value_units as (
-    select procedure_code, max(work_rvu) as work_rvu
-    from reference.value_units
-    group by procedure_code
-),
-
-work as (
-    select
-        c.practice_id,
-        v.provider_id,
-        v.service_month as month,
-        sum(c.amount) as charges,
-        -- Summed as decimals, so a month's total is exact.
-        sum(coalesce(cast(u.work_rvu as decimal(12, 4)), 0) * c.units) as work_rvus,
-        sum(case when u.procedure_code is null then 1 else 0 end) as lines_without_value_units
-    from cleaned.charge as c
-    inner join curated.stg_billing_visit as v
-        on v.practice_id = c.practice_id and v.encounter_id = c.encounter_id
-    left join value_units as u
-        on u.procedure_code = c.procedure_code
-    group by c.practice_id, v.provider_id, v.service_month
-),
-
--- Collections are cash: payer and patient payments by the month received.
-collected as (
-    select
-        l.practice_id,
-        v.provider_id,
-        cast(date_trunc('month', l.entry_date) as date) as month,
-        sum(l.amount) as collections
-    from curated.stg_billing_ledger as l
-    inner join curated.stg_billing_visit as v
-        on v.practice_id = l.practice_id and v.encounter_id = l.encounter_id
-    where l.entry = 'payment'
-    group by l.practice_id, v.provider_id, cast(date_trunc('month', l.entry_date) as date)
-),
-
-events as (
-    select practice_id, provider_id, month, visits, 0 as scheduled_days, 0 as charges, 0 as work_rvus,
-        0 as lines_without_value_units, 0 as collections
-    from kept_visits
-    union all
-    select practice_id, provider_id, month, 0, scheduled_days, 0, 0, 0, 0
-    from scheduled
-    union all
-    select practice_id, provider_id, month, 0, 0, charges, work_rvus, lines_without_value_units, 0
-    from work
-    union all
-    select practice_id, provider_id, month, 0, 0, 0, 0, 0, collections
-    from collected
-),
-
-totals as (
-    select
-        practice_id,
-        provider_id,
-        month,
-        sum(visits) as kept_visits,
+        cast(date_trunc('month', day) as date) as month,
+        sum(kept_visits) as kept_visits,
         sum(scheduled_days) as scheduled_days,
         sum(work_rvus) as work_rvus,
         sum(lines_without_value_units) as lines_without_value_units,
+        max(fte) as fte,
         sum(charges) as charges,
         sum(collections) as collections
-    from events
-    where provider_id is not null and month is not null
-    group by practice_id, provider_id, month
+    from curated.productivity_provider_day
+    group by practice_id, provider_id, cast(date_trunc('month', day) as date)
 )
 
 select
-    t.practice_id,
-    t.provider_id,
-    t.month,
-    t.kept_visits,
-    t.scheduled_days,
-    cast(t.kept_visits as double) / nullif(t.scheduled_days, 0) as visits_per_scheduled_day,
-    cast(t.work_rvus as double) as work_rvus,
-    t.lines_without_value_units,
-    p.fte,
-    cast(t.work_rvus as double) / nullif(cast(p.fte as double), 0) as work_rvus_per_fte,
-    t.charges,
-    t.collections,
-    cast(round(cast(t.collections as double) / nullif(t.kept_visits, 0), 2) as decimal(18, 2)) as revenue_per_visit
-from totals as t
-left join cleaned.provider as p
-    on p.practice_id = t.practice_id and p.provider_id = t.provider_id
+    practice_id,
+    provider_id,
+    month,
+    kept_visits,
+    scheduled_days,
+    cast(kept_visits as double) / nullif(scheduled_days, 0) as visits_per_scheduled_day,
+    round(work_rvus, 4) as work_rvus,
+    lines_without_value_units,
+    fte,
+    round(work_rvus, 4) / nullif(cast(fte as double), 0) as work_rvus_per_fte,
+    charges,
+    collections,
+    cast(round(cast(collections as double) / nullif(kept_visits, 0), 2) as decimal(18, 2)) as revenue_per_visit
+from totals

@@ -1,26 +1,25 @@
--- Payer mix: each payer's share of the month's visits and charges, by service month.
+-- Payer mix: each payer's share of the month's visits and charges, by service month, from
+-- the sums of revenue_service_day.
 with by_payer as (
     select
         practice_id,
-        service_month as month,
+        cast(date_trunc('month', service_date) as date) as month,
         payer_id,
-        count(*) as visits,
-        sum(charges) as charges
-    from curated.stg_billing_visit
-    where service_month is not null
-    group by practice_id, service_month, payer_id
+        payer_type,
+        sum(visits) as visits,
+        sum(gross_charges) as charges
+    from curated.revenue_service_day
+    group by practice_id, cast(date_trunc('month', service_date) as date), payer_id, payer_type
 )
 
 select
-    b.practice_id,
-    b.month,
-    b.payer_id,
-    p.payer_type,
-    b.visits,
-    b.charges,
-    cast(b.visits as double) / sum(b.visits) over (partition by b.practice_id, b.month) as visit_share,
-    cast(b.charges as double)
-        / nullif(cast(sum(b.charges) over (partition by b.practice_id, b.month) as double), 0) as charge_share
-from by_payer as b
-left join cleaned.payer as p
-    on p.practice_id = b.practice_id and p.payer_id = b.payer_id
+    practice_id,
+    month,
+    payer_id,
+    payer_type,
+    visits,
+    charges,
+    cast(visits as double) / sum(visits) over (partition by practice_id, month) as visit_share,
+    cast(charges as double)
+        / nullif(cast(sum(charges) over (partition by practice_id, month) as double), 0) as charge_share
+from by_payer

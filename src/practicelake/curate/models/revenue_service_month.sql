@@ -1,42 +1,24 @@
--- Revenue by service period: each charge, payment and adjustment counts in the month its
--- visit was served, whenever it was posted or received, so a payment received in April
--- for a March visit raises March's collection rate (MGMA: "for the same service period").
-with money as (
-    select
-        v.practice_id,
-        v.service_month,
-        v.payer_id,
-        v.provider_id,
-        count(distinct case when l.entry = 'charge' then v.encounter_id end) as billed_visits,
-        sum(case when l.entry = 'charge' then l.amount else 0 end) as gross_charges,
-        sum(case when l.entry = 'adjustment' and l.detail = 'contractual' then l.amount else 0 end)
-            as contractual_adjustments,
-        sum(case when l.entry = 'payment' and l.detail = 'payer' then l.amount else 0 end) as payer_payments,
-        sum(case when l.entry = 'payment' and l.detail = 'patient' then l.amount else 0 end) as patient_payments,
-        -- Net of reversals: a denial overturned on resubmission writes nothing off.
-        sum(case when l.entry = 'adjustment' and l.detail = 'denial' then l.amount else 0 end) as denial_write_offs
-    from curated.stg_billing_ledger as l
-    inner join curated.stg_billing_visit as v
-        on v.practice_id = l.practice_id and v.encounter_id = l.encounter_id
-    where v.service_month is not null
-    group by v.practice_id, v.service_month, v.payer_id, v.provider_id
-),
-
-totals as (
+-- Revenue by service month: the sums of revenue_service_day over the month's service dates,
+-- and the month's rates as ratios of those sums (never averages of daily rates).
+with totals as (
     select
         practice_id,
-        service_month,
+        cast(date_trunc('month', service_date) as date) as service_month,
         payer_id,
         provider_id,
-        billed_visits,
-        gross_charges,
-        contractual_adjustments,
-        gross_charges - contractual_adjustments as adjusted_charges,
-        payer_payments,
-        patient_payments,
-        payer_payments + patient_payments as payments,
-        denial_write_offs
-    from money
+        sum(billed_visits) as billed_visits,
+        sum(gross_charges) as gross_charges,
+        sum(contractual_adjustments) as contractual_adjustments,
+        sum(adjusted_charges) as adjusted_charges,
+        sum(payer_payments) as payer_payments,
+        sum(patient_payments) as patient_payments,
+        sum(payments) as payments,
+        sum(denial_write_offs) as denial_write_offs
+    from curated.revenue_service_day
+    group by practice_id, cast(date_trunc('month', service_date) as date), payer_id, provider_id
+    -- A month of visits with no money entry at all (uncharged encounters) has no revenue row.
+    having sum(billed_visits) > 0 or sum(payments) <> 0 or sum(contractual_adjustments) <> 0
+        or sum(denial_write_offs) <> 0
 )
 
 select
