@@ -161,7 +161,7 @@ def every_template() -> dict[str, str]:
     entry = {"time": "2026-06-17T04:30:00", "kind": HOSTILE, "actor": HOSTILE, "action": "read", "target": HOSTILE,
              "practices": ["P001"], "allowed": False, "reason": HOSTILE}  # fmt: skip
     users = [{"name": HOSTILE, "disabled": False, "role": "staff"}]
-    audit_filters = {"actor": HOSTILE, "kind": None, "practice": None, "allowed": False}
+    audit_filters = {"actor": HOSTILE, "kind": "admin", "practice": None, "outcome": "denied"}
     pages = {"offset": 0, "limit": 50, "next_href": "/next", "prev_href": "/prev"}
     return {
         "sign_in.html": render("sign_in.html", error=HOSTILE, next=HOSTILE, csrf_token=HOSTILE),
