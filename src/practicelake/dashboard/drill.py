@@ -6,7 +6,7 @@ column names; every value is bound."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlglot import exp
 
@@ -47,9 +47,9 @@ def _period_start(column: str) -> exp.Expression:
     """The period's first day at the column's grain: a month column holds months' first days."""
     start: exp.Expression = _parameter("start")
     if "month" in column:
-        return exp.func("date_trunc", exp.Literal.string("month"), start)
+        return cast(exp.Expression, exp.func("date_trunc", exp.Literal.string("month"), start))
     if "week" in column:
-        return exp.func("date_trunc", exp.Literal.string("week"), start)
+        return cast(exp.Expression, exp.func("date_trunc", exp.Literal.string("week"), start))
     return start
 
 

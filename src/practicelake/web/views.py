@@ -107,8 +107,11 @@ def parse_filters(
 
 
 def _problem(error: Mapping[str, object]) -> str:
-    where = ".".join(str(part) for part in error.get("loc", ()) if isinstance(part, str | int))  # type: ignore[union-attr]
-    message = str(error.get("msg", "not valid"))
+    location = error.get("loc", ())
+    where = (
+        ".".join(str(part) for part in location if isinstance(part, str | int)) if isinstance(location, tuple) else ""
+    )
+    message = str(error.get("msg", "not valid")).removeprefix("Value error, ")
     return f"{where}: {message}" if where else message
 
 

@@ -5,14 +5,15 @@ Read-only for data; authorised exactly like the pages (a session, or a bearer to
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from practicelake.dashboard import drill
 from practicelake.dashboard.filters import Basis, Filters, Preset
-from practicelake.dashboard.pages import visible_pages
+from practicelake.dashboard.pages import PAGES, visible_pages
 from practicelake.dashboard.view import Column, PageView
 from practicelake.web.deps import CurrentViewer
 from practicelake.web.views import (
@@ -27,7 +28,8 @@ from practicelake.web.views import (
 
 router = APIRouter(tags=["dashboard"])
 PracticeId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", max_length=64)]
-PageKey = Annotated[str, Path(pattern=r"^[a-z]{1,32}$")]
+# The pages as an enumeration, so that the schema names them.
+PageName = StrEnum("PageName", {page.key: page.key for page in PAGES if page.module})  # type: ignore[misc]
 Relation = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 IdFilter = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._:/#-]{0,63}$", max_length=64)]
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -91,9 +93,20 @@ def _filters(
     try:
         return Filters(period=period, start=start, end=end, provider=provider, location=location, payer=payer,
                        basis=basis)  # fmt: skip
-    except ValueError as exc:
-        first = str(exc).splitlines()
-        raise Refused(400, f"bad filter: {first[-1].strip() if first else 'not valid'}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]["msg"] if exc.errors() else "not valid"
+        raise Refused(400, f"bad filter: {first.removeprefix('Value error, ')}") from None
+
+
+FILTER_NAMES = frozenset({"period", "start", "end", "provider", "location", "payer", "basis"})
+
+
+def _only(request: Request, names: frozenset[str]) -> None:
+    """A parameter the endpoint does not take is refused, not ignored: a link that says
+    `practice_id=P002` must not look as if it had been applied."""
+    unknown = sorted(set(request.query_params) - names)
+    if unknown:
+        raise Refused(400, f"unknown parameter {unknown[0][:40]!r}: the parameters are {', '.join(sorted(names))}")
 
 
 def _practice(request: Request, practice_id: str) -> PracticeOut:
@@ -125,7 +138,7 @@ def me(request: Request, viewer: CurrentViewer) -> Me:
 def page_data(
     request: Request,
     practice_id: PracticeId,
-    page: PageKey,
+    page: PageName,
     viewer: CurrentViewer,
     period: Preset = "last_month",
     start: date | None = None,
@@ -136,8 +149,9 @@ def page_data(
     basis: Basis = "service",
 ) -> PageView:
     """A page's data (tiles, charts, tables, what needs attention) for the period and filters."""
+    _only(request, FILTER_NAMES)
     filters = _filters(period, start, end, provider, location, payer, basis)
-    return page_view(request, viewer.principal, practice_id, page, filters)
+    return page_view(request, viewer.principal, practice_id, str(page.value), filters)
 
 
 @router.get("/practices/{practice_id}/rows/{relation}", responses=ERRORS)
@@ -157,6 +171,7 @@ def rows(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> RowsOut:
     """A curated relation's rows for the practice, period and filters, a page at a time."""
+    _only(request, FILTER_NAMES | {"offset", "limit"})
     principal = viewer.principal
     practice = practice_target(request, principal, practice_id)
     filters = _filters(period, start, end, provider, location, payer, basis)
