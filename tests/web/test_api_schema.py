@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 import schemathesis
-from schemathesis.specs.openapi.checks import positive_data_acceptance
 from hypothesis import HealthCheck, given, settings
-from site_lake import SiteLake
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from practicelake.app import App
 from practicelake.web.app import create_app
+from site_lake import SiteLake
 
 pytestmark = [pytest.mark.xdist_group("site"), pytest.mark.slow]
 OWNER = "schema.owner"
