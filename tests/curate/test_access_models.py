@@ -68,6 +68,7 @@ def test_no_show_late_and_early_cancellation() -> None:
         {
             "practice_id": "P001",
             "provider_id": "D1",
+            "location_id": None,
             "day": date(2024, 3, 5),
             "scheduled_appointments": 8,
             "kept_appointments": 2,
@@ -111,6 +112,7 @@ def test_schedule_without_appointments_and_appointments_without_schedule() -> No
         {
             "practice_id": "P001",
             "provider_id": "D1",
+            "location_id": None,
             "day": day,
             "sessions": 1,
             "available_minutes": 240,
@@ -125,6 +127,7 @@ def test_schedule_without_appointments_and_appointments_without_schedule() -> No
         {
             "practice_id": "P001",
             "provider_id": "D2",
+            "location_id": None,
             "day": day,
             "sessions": 0,
             "available_minutes": None,

@@ -46,6 +46,7 @@ def test_wait_visit_and_cycle_percentiles() -> None:
         {
             "practice_id": "P001",
             "provider_id": "D1",
+            "location_id": None,
             "day": date(2024, 3, 5),
             "timed_check_ins": 3,
             "wait_p50_minutes": 20.0,

@@ -1,7 +1,9 @@
--- A provider's bookable capacity on one practice-local day, over all of that day's sessions.
+-- A provider's bookable capacity at one location on one practice-local day, over all of the
+-- day's sessions there.
 select
     s.practice_id,
     s.provider_id,
+    s.location_id,
     s.schedule_date as day,
     cast(count(*) as bigint) as sessions,
     cast(sum(date_diff('minute', s.start_time, s.end_time)) as bigint) as session_minutes,
@@ -14,4 +16,4 @@ select
         as bigint
     ) as held_slots
 from cleaned.provider_schedule as s
-group by s.practice_id, s.provider_id, s.schedule_date
+group by s.practice_id, s.provider_id, s.location_id, s.schedule_date

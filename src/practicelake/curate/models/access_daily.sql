@@ -1,8 +1,9 @@
--- Appointments by provider and practice-local day of their scheduled start.
+-- Appointments by provider, location and practice-local day of their scheduled start.
 with counted as (
     select
         a.practice_id,
         a.provider_id,
+        a.location_id,
         a.day,
         cast(count(*) as bigint) as scheduled_appointments,
         cast(sum(case when a.is_kept then 1 else 0 end) as bigint) as kept_appointments,
@@ -14,15 +15,17 @@ with counted as (
             when not bool_or(a.is_kept and a.is_new_patient is null)
                 then cast(sum(case when a.is_kept and a.is_new_patient then 1 else 0 end) as bigint)
         end as new_patient_visits,
+        -- The row's own percentiles; a period's come from access_lead_time.
         percentile_cont(0.5) within group (order by a.lead_days) as lead_time_p50_days,
         percentile_cont(0.9) within group (order by a.lead_days) as lead_time_p90_days
     from curated.stg_appointment as a
-    group by a.practice_id, a.provider_id, a.day
+    group by a.practice_id, a.provider_id, a.location_id, a.day
 )
 
 select
     c.practice_id,
     c.provider_id,
+    c.location_id,
     c.day,
     c.scheduled_appointments,
     c.kept_appointments,

@@ -28,6 +28,14 @@ holding as (
     where a.slots is not null
 ),
 
+-- A provider's bookable slots on a schedule day, at all of the day's locations: the measure
+-- is the provider's, wherever the open slot is.
+schedule_day as (
+    select practice_id, provider_id, day, sum(slots - held_slots) as bookable_slots
+    from curated.access_capacity
+    group by practice_id, provider_id, day
+),
+
 -- For every measuring day, each schedule day from it to the horizon.
 measured as (
     select
@@ -35,10 +43,10 @@ measured as (
         m.provider_id,
         m.day as as_of,
         t.day,
-        t.slots - t.held_slots as bookable_slots
-    from curated.access_capacity as m
+        t.bookable_slots
+    from schedule_day as m
     cross join parameters as p
-    inner join curated.access_capacity as t
+    inner join schedule_day as t
         on
             m.practice_id = t.practice_id
             and m.provider_id = t.provider_id

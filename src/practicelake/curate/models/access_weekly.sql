@@ -28,33 +28,34 @@ lead_time as (
     group by a.practice_id, a.provider_id, cast(date_trunc('week', a.day) as date)
 ),
 
-schedule_day as (
+-- The week's third next available is the one measured at the start of its first schedule day.
+first_measure as (
     select
-        s.*,
-        cast(date_trunc('week', s.day) as date) as week_start,
-        -- The week's third next available is the one measured at the start of its first schedule day.
+        t.practice_id,
+        t.provider_id,
+        cast(date_trunc('week', t.day) as date) as week_start,
+        t.third_next_available_days,
         row_number() over (
-            partition by s.practice_id, s.provider_id, cast(date_trunc('week', s.day) as date), s.sessions > 0
-            order by s.day
+            partition by t.practice_id, t.provider_id, cast(date_trunc('week', t.day) as date)
+            order by t.day
         ) as schedule_day_number
-    from curated.access_schedule_daily as s
+    from curated.access_third_next as t
 ),
 
 schedule_week as (
     select
-        practice_id,
-        provider_id,
-        week_start,
-        cast(sum(case when sessions > 0 then 1 else 0 end) as bigint) as schedule_days,
-        cast(sum(available_minutes) as bigint) as available_minutes,
-        -- Kept minutes on days without a schedule have no available time to be set against.
-        cast(sum(case when sessions > 0 then kept_minutes else 0 end) as bigint) as kept_minutes,
-        cast(sum(available_slots) as bigint) as available_slots,
-        cast(sum(booked_slots) as bigint) as booked_slots,
-        max(case when sessions > 0 and schedule_day_number = 1 then third_next_available_days end)
-            as third_next_available_days
-    from schedule_day
-    group by practice_id, provider_id, week_start
+        s.practice_id,
+        s.provider_id,
+        cast(date_trunc('week', s.day) as date) as week_start,
+        -- A day counts once, however many locations the provider worked at.
+        cast(count(distinct case when s.sessions > 0 then s.day end) as bigint) as schedule_days,
+        cast(sum(s.available_minutes) as bigint) as available_minutes,
+        -- Kept minutes where there was no schedule have no available time to be set against.
+        cast(sum(case when s.sessions > 0 then s.kept_minutes else 0 end) as bigint) as kept_minutes,
+        cast(sum(s.available_slots) as bigint) as available_slots,
+        cast(sum(s.booked_slots) as bigint) as booked_slots
+    from curated.access_schedule_daily as s
+    group by s.practice_id, s.provider_id, cast(date_trunc('week', s.day) as date)
 )
 
 select
@@ -81,9 +82,15 @@ select
     s.available_slots,
     s.booked_slots,
     cast(s.booked_slots as double) / nullif(s.available_slots, 0) as fill_rate,
-    s.third_next_available_days
+    f.third_next_available_days
 from schedule_week as s
 left join appointment_week as a
     on s.practice_id = a.practice_id and s.provider_id = a.provider_id and s.week_start = a.week_start
 left join lead_time as l
     on s.practice_id = l.practice_id and s.provider_id = l.provider_id and s.week_start = l.week_start
+left join first_measure as f
+    on
+        s.practice_id = f.practice_id
+        and s.provider_id = f.provider_id
+        and s.week_start = f.week_start
+        and f.schedule_day_number = 1

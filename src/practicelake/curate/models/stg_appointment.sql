@@ -10,6 +10,7 @@ appointment as (
     select
         a.practice_id,
         a.appointment_id,
+        a.patient_key,
         a.provider_id,
         a.location_id,
         a.status,
@@ -29,15 +30,25 @@ appointment as (
     -- The zone of the settings, the one the transform read the export's times in.
     inner join reference.practice_settings as pr on a.practice_id = pr.practice_id
     where a.status not in ('entered-in-error', 'waitlist')
+),
+
+-- A provider's slot length on a day: the shortest of the day's sessions, at any location.
+slot_length as (
+    select practice_id, provider_id, day, min(slot_minutes) as slot_minutes
+    from curated.access_capacity
+    group by practice_id, provider_id, day
 )
 
 select
     a.practice_id,
     a.appointment_id,
+    a.patient_key,
     a.provider_id,
     a.location_id,
     a.status,
     cast(a.start_local as date) as day,
+    -- Hour of the scheduled start; NULL when the export gave its day only.
+    case when a.start_time_known then cast(extract(hour from a.start_local) as integer) end as start_hour,
     a.booked_local,
     a.start_local,
     a.cancelled_local,
@@ -64,13 +75,15 @@ select
     date_diff('day', cast(a.booked_local as date), cast(a.start_local as date)) as lead_days,
     -- Slots the appointment takes in its provider's schedule that day; NULL without one.
     cast(ceil(a.duration_minutes / c.slot_minutes) as bigint) as slots,
-    -- Durations from UTC instants, so they are right across a daylight-saving change.
-    date_diff('second', a.checked_in_at, a.visit_start_at) / 60.0 as wait_minutes,
-    date_diff('second', a.visit_start_at, a.visit_end_at) / 60.0 as visit_minutes,
-    date_diff('second', a.checked_in_at, a.visit_end_at) / 60.0 as cycle_minutes
+    -- Durations from UTC instants, so they are right across a daylight-saving change; in whole
+    -- minutes (the seconds of the last minute dropped), so that a period's percentiles follow
+    -- exactly from counts of visits by minute (flow_minutes).
+    cast(floor(date_diff('second', a.checked_in_at, a.visit_start_at) / 60) as bigint) as wait_minutes,
+    cast(floor(date_diff('second', a.visit_start_at, a.visit_end_at) / 60) as bigint) as visit_minutes,
+    cast(floor(date_diff('second', a.checked_in_at, a.visit_end_at) / 60) as bigint) as cycle_minutes
 from appointment as a
 cross join parameters as p
-left join curated.access_capacity as c
+left join slot_length as c
     on
         a.practice_id = c.practice_id
         and a.provider_id = c.provider_id
