@@ -1,0 +1,80 @@
+"""What the Access, Patient flow and Today pages share beyond their queries: the PageView
+frame, the notes on filters that do not apply, and charts of figures by span or by weekday
+and hour."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TypeVar
+
+from practicelake.dashboard.access_queries.figures import Key, Span
+from practicelake.dashboard.context import PageContext
+from practicelake.dashboard.pages import BY_KEY
+from practicelake.dashboard.view import Chart, Number, PageView, PeriodView, Series, Table, Tile
+
+T = TypeVar("T")
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def ignored_filters(ctx: PageContext) -> list[str]:
+    """Notes on the filters set that no figure of these pages uses."""
+    notes = []
+    if ctx.filters.payer is not None:
+        notes.append(
+            "The payer filter does not apply here: appointments, schedules and patient flow are counted whoever pays."
+        )
+    if ctx.filters.basis != "service":
+        notes.append("The date basis applies to revenue figures only: appointments count on their own day.")
+    return notes
+
+
+def page_view(
+    ctx: PageContext,
+    key: str,
+    *,
+    tiles: Sequence[Tile] = (),
+    charts: Sequence[Chart] = (),
+    tables: Sequence[Table] = (),
+    notes: Sequence[str] = (),
+    period: PeriodView | None = None,
+) -> PageView:
+    """The page `key` of the practice with these parts; the period shown is the context's
+    unless the page fixes its own."""
+    return PageView(
+        page=key,
+        title=BY_KEY[key].title,
+        practice_id=ctx.practice_id,
+        practice_name=ctx.practice.name or ctx.practice_id,
+        currency=ctx.practice.currency,
+        locale=ctx.practice.locale,
+        period=period or ctx.period_view(),
+        filters=ctx.filters,
+        tiles=list(tiles),
+        charts=list(charts),
+        tables=list(tables),
+        notes=list(notes),
+    )
+
+
+def span_series(
+    name: str, spans: Sequence[Span], found: Mapping[Key, T], pick: Callable[[T], float | int | None], group: str = ""
+) -> Series:
+    """One value per span: `pick` of the span's figures, None where it has none."""
+    values: list[Number] = []
+    for span in spans:
+        figures = found.get((span.name, group))
+        value = None if figures is None else pick(figures)
+        values.append(None if value is None else float(value))
+    return Series(name=name, values=values)
+
+
+def hour_labels(hours: Sequence[int]) -> list[str]:
+    """Every hour from the first to the last with data, as "08"; none without data."""
+    return [f"{hour:02d}" for hour in range(min(hours), max(hours) + 1)] if hours else []
+
+
+def weekday_hour_series(cells: Mapping[tuple[int, int], float], labels: Sequence[str]) -> list[Series]:
+    """One series per ISO weekday (Monday first) of the values by (weekday, hour)."""
+    return [
+        Series(name=WEEKDAYS[day - 1], values=[cells.get((day, int(label))) for label in labels]) for day in range(1, 8)
+    ]
