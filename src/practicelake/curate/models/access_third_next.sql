@@ -13,7 +13,8 @@ with parameters as (
 ),
 
 -- An appointment takes its slots from the day after its booking until the day after its
--- cancellation; cancellations without a time give the slots back the day after booking.
+-- cancellation; cancellations without a time give the slots back the day after booking. One
+-- whose booking time is not known cannot be placed in the timeline and takes none.
 holding as (
     select
         a.practice_id,
@@ -25,7 +26,7 @@ holding as (
             when a.is_cancelled then coalesce(cast(a.cancelled_local as date), cast(a.booked_local as date)) + 1
         end as taken_until
     from curated.stg_appointment as a
-    where a.slots is not null
+    where a.slots is not null and a.booked_local is not null
 ),
 
 -- A provider's bookable slots on a schedule day, at all of the day's locations: the measure
