@@ -41,8 +41,10 @@ class SignInRequired(HTTPException):
     """No valid identity: a page redirects to the sign-in page, the API answers 401
     (web.auth turns this into the response)."""
 
-    def __init__(self, detail: str = NOT_SIGNED_IN) -> None:
+    def __init__(self, detail: str = NOT_SIGNED_IN, *, ended_session: bool = False) -> None:
         super().__init__(status_code=401, detail=detail, headers={"WWW-Authenticate": "Bearer"})
+        self.ended_session = ended_session
+        """The request's session cookie names no live session: the answer clears it."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ def current_viewer(request: Request) -> Viewer:
     session_id = cookie(request, SESSION)
     viewer = session_viewer(request, session_id) if session_id else None
     if viewer is None:
-        raise SignInRequired()
+        raise SignInRequired(ended_session=session_id is not None)
     return viewer
 
 

@@ -33,8 +33,8 @@ def install(app: FastAPI) -> None:
             response = JSONResponse({"detail": exc.detail}, status_code=401, headers=exc.headers)
         else:
             response = RedirectResponse(sign_in_url(request), status_code=303)
-        if SESSION in request.cookies:
-            clear_cookie(response, SESSION)  # it names no live session any more
+        if exc.ended_session:
+            clear_cookie(response, SESSION)
         return response
 
     app.add_exception_handler(SignInRequired, sign_in_required)
