@@ -83,22 +83,27 @@ class SessionStore:
 
     def find(self, session_id: str, now: datetime) -> Session | None:
         """The live session of this id, its last use moved to `now`; None when there is none
-        or it has ended (an ended one is deleted)."""
+        or it has ended (an ended one is deleted). Most requests only read the file."""
         key = id_hash(session_id)
-        with self.database.transaction(write=True) as con:
+        with self.database.transaction() as con:
             row = con.execute(
                 "select user, credential_stamp, created_at, last_seen_at, expires_at from sessions where id_hash = ?",
                 (key,),
             ).fetchone()
-            if row is None:
-                return None
-            user, stamp, created, seen, expires = row
-            session = Session(key, user, stamp, from_utc_text(created), from_utc_text(seen), from_utc_text(expires))
-            if now >= session.expires_at or now - session.last_seen_at >= self.idle:
-                con.execute("delete from sessions where id_hash = ?", (key,))
-                return None
-            if now - session.last_seen_at >= TOUCH_EVERY:
-                con.execute("update sessions set last_seen_at = ? where id_hash = ?", (utc_text(now), key))
+        if row is None:
+            return None
+        user, stamp, created, seen, expires = row
+        session = Session(key, user, stamp, from_utc_text(created), from_utc_text(seen), from_utc_text(expires))
+        if now >= session.expires_at or now - session.last_seen_at >= self.idle:
+            self.end(key)
+            return None
+        if now - session.last_seen_at >= TOUCH_EVERY:
+            with self.database.transaction(write=True) as con:
+                # Only ever forward: a slower request that read earlier must not move it back.
+                con.execute(
+                    "update sessions set last_seen_at = ? where id_hash = ? and last_seen_at < ?",
+                    (utc_text(now), key, utc_text(now)),
+                )
         return session
 
     def end(self, session_hash: str) -> None:
