@@ -1,16 +1,19 @@
 """One benchmark phase per process, so that each one's peak memory is its own.
 
-Usage: python bench/phases.py PHASE WORKDIR [APPOINTMENTS PRACTICES]
-Prints one JSON line: {"seconds": ..., "rows": ...}.
+Usage: python bench/phases.py PHASE WORKDIR [APPOINTMENTS PRACTICES | OPTIONS]
+Prints one JSON line: {"seconds": ..., "rows": ...}. The dashboard's phases (web_pages,
+web_browser, web_load: bench/web.py) take their options as one JSON object.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 import time
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -81,6 +84,15 @@ def read_memory(work: Path) -> dict[str, float]:
     return measure(work, settings_for(work))
 
 
+def web(phase: str, work: Path, options: dict[str, Any]) -> dict[str, Any]:
+    """One of the dashboard's benchmarks: the phase names its module (bench/web_pages.py,
+    web_browser.py, web_load.py), imported only here so that the others need none of it."""
+    if phase not in ("web_pages", "web_browser", "web_load"):
+        raise SystemExit(f"no phase {phase}")
+    measured: dict[str, Any] = importlib.import_module(phase).measure(work, settings_for(work), options)
+    return measured
+
+
 def incremental(work: Path) -> dict[str, float]:
     """One new monthly batch of one practice: ingest and transform it, then time the curate."""
     lakehouse = Lakehouse.open(settings_for(work))
@@ -114,8 +126,11 @@ def floor(work: Path) -> dict[str, float]:
 
 def main() -> None:
     phase, work = sys.argv[1], Path(sys.argv[2])
+    result: dict[str, Any]
     if phase == "generate":
         result = generate(work, int(sys.argv[3]), int(sys.argv[4]))
+    elif phase.startswith("web_"):
+        result = web(phase, work, json.loads(sys.argv[3]) if len(sys.argv) > 3 else {})
     elif phase == "rows":
         result = {"rows": count_rows(work)}
     else:

@@ -1,8 +1,10 @@
 """make bench: throughput and peak memory of generate, ingest and transform, each beside the
-floor measured in the same run (plain DuckDB: the same CSVs -> Parquet). Prints figures; no
-pass/fail on time, since this machine is shared and noisy.
+floor measured in the same run (plain DuckDB: the same CSVs -> Parquet), then the read path
+and the dashboard's benchmarks (bench/web.py: page data, browser page loads, a load run).
+Prints figures; no pass/fail on time, since this machine is shared and noisy.
 
-Usage: python bench/run.py [--appointments N] [--practices N] [--keep]
+Usage: python bench/run.py [--appointments N] [--practices N] [--keep] [bench/web.py's options]
+(the issue's size: --appointments 10000000 --practices 100)
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+import web  # bench/web.py
 
 PHASES = Path(__file__).with_name("phases.py")
 
@@ -104,10 +108,12 @@ def main() -> None:
     parser.add_argument("--appointments", type=int, default=1_000_000)
     parser.add_argument("--practices", type=int, default=10)
     parser.add_argument("--keep", action="store_true", help="keep the working folder")
+    web.add_options(parser)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="practicelake-bench-"))
     try:
         report(args.appointments, args.practices, measure(work, args.appointments, args.practices))
+        web.report(web.measure(work, web.options_of(args)))
     finally:
         if args.keep:
             print(f"kept {work}")
