@@ -40,15 +40,16 @@ def build(ctx: PageContext) -> PageView:
     money = sees_money(ctx, "denial_daily")
     spans, months = compared(ctx.period), trend(ctx)
     current = [spans[0]]
-    acted = activity(ctx, [*spans, *months]) if sees(ctx, "revenue") else {}
-    acted_by_payer = activity(ctx, current, by="payer") if sees(ctx, "revenue") else {}
+    revenue = sees(ctx, "revenue")
+    acted = activity(ctx, [*spans, *months]) if revenue else {}
+    acted_by_payer = activity(ctx, current, by="payer") if revenue else None
     found = denials(ctx, [*spans, *months])
     by_group = denials(ctx, months, by="group")
     by_reason = denials(ctx, current, by="reason")
     by_payer = denials(ctx, current, by="payer")
-    tiles = [*_tiles(ctx, acted, found, money)]
+    tiles = [*_tiles(ctx, acted if revenue else None, found, money)]
     charts = [
-        *([_rate_trend(ctx, months, acted)] if acted else []),
+        *([_rate_trend(ctx, months, acted)] if revenue else []),
         *_denial_charts(ctx, months, found, by_group, by_reason, by_payer, acted_by_payer, money),
     ]
     notes = [DATES]
@@ -75,10 +76,12 @@ AMOUNTS: tuple[Spec[Denials], ...] = (
 )  # fmt: skip
 
 
-def _tiles(ctx: PageContext, acted: Mapping[Key, Activity], found: Mapping[Key, Denials], money: bool) -> list[Tile]:
+def _tiles(
+    ctx: PageContext, acted: Mapping[Key, Activity] | None, found: Mapping[Key, Denials], money: bool
+) -> list[Tile]:
     # The rate by amount is a ratio of billed amounts: shown with the money.
     rates = DENIAL_RATES if sees_money(ctx, ACTIVITY) else DENIAL_RATES[:1]
-    tiles = [spec.tile(ctx, acted) for spec in rates] if acted else []
+    tiles = [] if acted is None else [spec.tile(ctx, acted) for spec in rates]
     tiles.append(COUNT.tile(ctx, found))
     if money:
         tiles += [spec.tile(ctx, found) for spec in AMOUNTS]
@@ -110,7 +113,7 @@ def _denial_charts(
     by_group: Mapping[Key, Denials],
     by_reason: Mapping[Key, Denials],
     by_payer: Mapping[Key, Denials],
-    acted_by_payer: Mapping[Key, Activity],
+    acted_by_payer: Mapping[Key, Activity] | None,
     money: bool,
 ) -> list[Chart]:
     labels = [s.name for s in months]
@@ -176,7 +179,7 @@ def _denial_charts(
                 relation="denial_daily",
             ),
         ]
-    if acted_by_payer:
+    if acted_by_payer is not None:
         billed = [p for p in groups_of(acted_by_payer) if acted_by_payer[("current", p)].claims_adjudicated]
         charts.append(
             chart(
