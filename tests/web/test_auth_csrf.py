@@ -59,6 +59,8 @@ def test_the_token_may_come_in_the_header(mia: Browser) -> None:
         {"Sec-Fetch-Site": "cross-site"},
         {"Sec-Fetch-Site": "same-site"},  # a sibling subdomain is not this origin
         {"Origin": "https://testserver", "Sec-Fetch-Site": "cross-site"},
+        {"Origin": "null", "Sec-Fetch-Site": "cross-site"},
+        {"Origin": "null", "Sec-Fetch-Site": "none"},
     ],
 )
 def test_a_request_from_another_site_is_refused_even_with_the_token(mia: Browser, headers: dict[str, str]) -> None:
@@ -71,6 +73,14 @@ def test_a_request_from_another_site_is_refused_even_with_the_token(mia: Browser
 def test_a_same_origin_browser_with_the_token_is_let_through(mia: Browser) -> None:
     token = mia.form_token("/account/password")
     headers = {"Origin": "https://testserver", "Sec-Fetch-Site": "same-origin"}
+    assert mia.post("/sign-out", data={"csrf_token": token}, headers=headers).status_code == 303
+
+
+def test_a_form_of_this_site_under_no_referrer_is_let_through(mia: Browser) -> None:
+    # With Referrer-Policy: no-referrer, Chromium posts a form with `Origin: null`; its
+    # Sec-Fetch-Site (which no page can set) says same-origin.
+    token = mia.form_token("/account/password")
+    headers = {"Origin": "null", "Sec-Fetch-Site": "same-origin"}
     assert mia.post("/sign-out", data={"csrf_token": token}, headers=headers).status_code == 303
 
 

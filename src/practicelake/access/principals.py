@@ -315,6 +315,10 @@ class PrincipalStore:
             raise AuthenticationError(REFUSED_BEARER)
         return Principal(name=owner, kind="token", roles=self._roles(owner), token_id=token_id)
 
+    def roles(self, user: str) -> Mapping[str, str]:
+        """The user's role per practice, as held now (one read of one user's grants)."""
+        return self._roles(user)
+
     def _roles(self, user: str) -> Mapping[str, str]:
         with self._db() as con:
             rows = con.execute("select practice_id, role from grants where user = ?", (user,)).fetchall()

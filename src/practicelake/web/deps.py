@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Annotated, Literal
 
 from fastapi import Depends, HTTPException, Request
@@ -93,11 +92,7 @@ def user_principal(core: App, name: str, credential_stamp: str) -> Principal | N
     current = core.users.credential_stamp(name)
     if current is None or not hmac.compare_digest(current, credential_stamp):
         return None
-    found = [user for user in core.users.list_users() if user.name == name]
-    if not found or found[0].disabled:
-        return None
-    roles = {grant.practice_id: grant.role for grant in found[0].grants}
-    return Principal(name=name, kind="user", roles=MappingProxyType(roles))
+    return Principal(name=name, kind="user", roles=core.users.roles(name))
 
 
 def _token_viewer(core: App, authorization: str) -> Viewer:

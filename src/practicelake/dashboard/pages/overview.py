@@ -5,7 +5,7 @@ the attention items of each area are drawn by that area's module (dashboard.tile
 from __future__ import annotations
 
 from practicelake.dashboard.context import PageContext
-from practicelake.dashboard.pages import BY_KEY
+from practicelake.dashboard.pages import BY_KEY, datasets_seen
 from practicelake.dashboard.tiles.access import access_attention, access_tiles
 from practicelake.dashboard.tiles.revenue import revenue_attention, revenue_tiles
 from practicelake.dashboard.view import PageView
@@ -14,8 +14,11 @@ SEVERITY = {"critical": 0, "warning": 1, "info": 2}
 
 
 def build(ctx: PageContext) -> PageView:
-    tiles = [*access_tiles(ctx), *revenue_tiles(ctx)]
-    attention = sorted([*access_attention(ctx), *revenue_attention(ctx)], key=lambda item: SEVERITY[item.severity])
+    seen = datasets_seen(ctx.principal, ctx.practice_id)
+    access = "access" in seen
+    tiles = [*(access_tiles(ctx) if access else []), *revenue_tiles(ctx)]
+    found = [*(access_attention(ctx) if access else []), *revenue_attention(ctx)]
+    attention = sorted(found, key=lambda item: SEVERITY[item.severity])
     notes = []
     if not attention:
         notes.append("Nothing needs attention in this period.")

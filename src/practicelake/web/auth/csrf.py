@@ -61,6 +61,11 @@ def same_origin(request: Request) -> bool:
     origin = request.headers.get("origin")
     if origin is None:
         return True
+    if origin == "null" and fetch_site is not None and fetch_site.lower() == "same-origin":
+        # Under Referrer-Policy: no-referrer a browser sends `Origin: null` with a form POST
+        # (Fetch, "append a request Origin header"); Sec-Fetch-Site, which no page can set,
+        # still says where it came from.
+        return True
     claimed = _origin_of(origin)
     return claimed is not None and claimed == _origin_of(f"{request.url.scheme}://{request.url.netloc}")
 
