@@ -31,10 +31,6 @@ from practicelake.web.server import running
 from site_lake import TODAY, SiteLake
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "browser: drives a real browser against the served web app")
-
-
 @pytest.fixture(scope="session")
 def core(site_app: App) -> App:
     """The App over the suite's site lake (tests/conftest.py)."""
