@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
-from practicelake.dashboard.access_queries.figures import Key, Span
+from practicelake.dashboard.access_queries.figures import Key, Span, trend_axis
 from practicelake.dashboard.context import PageContext
+from practicelake.dashboard.definitions import definition
 from practicelake.dashboard.pages import BY_KEY
-from practicelake.dashboard.view import Chart, Number, PageView, PeriodView, Series, Table, Tile
+from practicelake.dashboard.view import Chart, Number, PageView, PeriodView, Series, Table, Tile, Unit
 
 T = TypeVar("T")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -78,3 +79,23 @@ def weekday_hour_series(cells: Mapping[tuple[int, int], float], labels: Sequence
     return [
         Series(name=WEEKDAYS[day - 1], values=[cells.get((day, int(label))) for label in labels]) for day in range(1, 8)
     ]
+
+
+def trend_chart(
+    ctx: PageContext, spans: Sequence[Span], key: str, title: str, unit: Unit, y_label: str, series: list[Series],
+    *, metric: str, relation: str,
+) -> Chart:  # fmt: skip
+    """A line chart of `series` over the trend's spans of the context's period."""
+    return Chart(
+        key=key,
+        title=title,
+        kind="line",
+        x_label=trend_axis(ctx.period),
+        y_label=y_label,
+        unit=unit,
+        labels=[span.name for span in spans],
+        series=series,
+        definition=definition(metric),
+        as_of=ctx.stamp(relation),
+        drill=ctx.link("rows/" + relation),
+    )

@@ -33,10 +33,14 @@ def compared(ctx: PageContext, period: Period | None = None) -> list[Span]:
     return [Span("current", shown), Span("previous", shown.previous()), Span("year_ago", shown.year_ago())]
 
 
+TREND_DAYS = 62
+"""A trend over this many days or fewer has a point a day; a longer one a point a month."""
+
+
 def trend(period: Period) -> list[Span]:
-    """A trend's points over `period`: its days when it is two months or less, else its months
-    (the first and last cut to the period), each named as the chart labels it."""
-    if period.days <= 62:
+    """A trend's points over `period`: its days, or its months (the first and last cut to the
+    period), each named as the chart labels it."""
+    if period.days <= TREND_DAYS:
         days = [period.start + timedelta(days=i) for i in range(period.days)]
         return [Span(day.isoformat(), Period(day, day)) for day in days]
     spans = []
@@ -44,6 +48,10 @@ def trend(period: Period) -> list[Span]:
         last = _month_end(first.year, first.month)
         spans.append(Span(first.strftime("%Y-%m"), Period(max(first, period.start), min(last, period.end))))
     return spans
+
+
+def trend_axis(period: Period) -> str:
+    return "Day" if period.days <= TREND_DAYS else "Month"
 
 
 def _bound(ctx: PageContext, spans: Sequence[Span], by: By) -> dict[str, object]:

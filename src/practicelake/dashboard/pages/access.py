@@ -6,24 +6,17 @@ day-grain curated rows (percentiles from histograms), so it is exact for any per
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TypeVar
-
 from practicelake.dashboard.access_queries import sql
 from practicelake.dashboard.access_queries.charts import (
     hour_labels,
     ignored_filters,
     page_view,
     span_series,
+    trend_chart,
     weekday_hour_series,
 )
 from practicelake.dashboard.access_queries.figures import (
-    Counts,
-    Percentiles,
-    ScheduleUse,
     Span,
-    ThirdNext,
     compared,
     counts,
     measure_of,
@@ -34,20 +27,38 @@ from practicelake.dashboard.access_queries.figures import (
     trend,
     values_of,
 )
+from practicelake.dashboard.access_queries.providers import by_provider, comparison_table, schedule_chart
 from practicelake.dashboard.context import PageContext
 from practicelake.dashboard.definitions import definition
-from practicelake.dashboard.tiles import compared_tile
+from practicelake.dashboard.tiles import TileSpec
 from practicelake.dashboard.tiles.access import kept_tile, no_show_tile
-from practicelake.dashboard.view import Cell, Chart, Column, PageView, Series, Table, Target, Tile, Unit
+from practicelake.dashboard.view import Chart, PageView, Target, Tile
 
 FILL_TARGET = Target(low=0.90, high=0.95, source="AAFP: 90-95% the usual fill rate target in primary care")
-T = TypeVar("T")
-LOCATION_NOTE = (
-    "Third next available is each provider's, over all their locations: the location filter does not apply to it."
+SCHEDULED = TileSpec(
+    "scheduled_appointments", "Scheduled appointments", "count", "scheduled appointments", "access_daily"
+)
+LATE = TileSpec(
+    "late_cancellation_rate", "Late cancellation rate", "rate", "late cancellation rate", "access_daily", "lower"
+)
+LEAD_P50 = TileSpec("lead_time_p50", "Lead time, median", "days", "lead time", "access_lead_time", "lower")
+LEAD_P90 = TileSpec("lead_time_p90", "Lead time, 90th percentile", "days", "lead time", "access_lead_time", "lower")
+UTILISATION = TileSpec(
+    "schedule_utilisation", "Schedule utilisation", "rate", "schedule utilisation", "access_schedule_daily", "higher"
+)
+FILL = TileSpec("fill_rate", "Fill rate", "rate", "fill rate", "access_schedule_daily", "higher", FILL_TARGET)
+THIRD_NEXT = TileSpec(
+    "third_next_available", "Third next available", "days", "third next available", "access_third_next", "lower"
+)
+PATIENTS = TileSpec(
+    "patients_seen", "Distinct patients seen", "count", "distinct patients seen", "access_patients_seen", "higher"
 )
 NOT_COUNTABLE = (
     "Distinct patients are counted per calendar month, quarter and year (or one of them to date): "
     "not available for this period."
+)
+LOCATION_NOTE = (
+    "Third next available is each provider's, over all their locations: the location filter does not apply to it."
 )
 
 
@@ -58,189 +69,106 @@ def build(ctx: PageContext) -> PageView:
     use = schedule_use(ctx, spans)
     third = third_next(ctx, spans)
     tiles = [
-        compared_tile(
-            ctx,
-            "scheduled_appointments",
-            "Scheduled appointments",
-            "count",
-            values_of(found, lambda c: c.scheduled),
-            metric="scheduled appointments",
-            relation="access_daily",
-        ),
+        SCHEDULED.tile(ctx, values_of(found, lambda c: c.scheduled)),
         kept_tile(ctx, found),
         no_show_tile(ctx, found),
-        compared_tile(
-            ctx,
-            "late_cancellation_rate",
-            "Late cancellation rate",
-            "rate",
-            values_of(found, lambda c: c.late_cancellation_rate),
-            metric="late cancellation rate",
-            relation="access_daily",
-            better="lower",
-        ),
-        compared_tile(
-            ctx,
-            "lead_time_p50",
-            "Lead time, median",
-            "days",
-            values_of(lead, lambda p: p.p50),
-            metric="lead time",
-            relation="access_lead_time",
-            better="lower",
-        ),
-        compared_tile(
-            ctx,
-            "lead_time_p90",
-            "Lead time, 90th percentile",
-            "days",
-            values_of(lead, lambda p: p.p90),
-            metric="lead time",
-            relation="access_lead_time",
-            better="lower",
-        ),
-        compared_tile(
-            ctx,
-            "schedule_utilisation",
-            "Schedule utilisation",
-            "rate",
-            values_of(use, lambda u: u.utilisation),
-            metric="schedule utilisation",
-            relation="access_schedule_daily",
-            better="higher",
-        ),
-        compared_tile(
-            ctx,
-            "fill_rate",
-            "Fill rate",
-            "rate",
-            values_of(use, lambda u: u.fill_rate),
-            metric="fill rate",
-            relation="access_schedule_daily",
-            better="higher",
-            target=FILL_TARGET,
-        ),
-        compared_tile(
-            ctx,
-            "third_next_available",
-            "Third next available",
-            "days",
-            values_of(third, lambda t: t.mean_days),
-            metric="third next available",
-            relation="access_third_next",
-            better="lower",
-        ),
+        LATE.tile(ctx, values_of(found, lambda c: c.late_cancellation_rate)),
+        LEAD_P50.tile(ctx, values_of(lead, lambda p: p.p50)),
+        LEAD_P90.tile(ctx, values_of(lead, lambda p: p.p90)),
+        UTILISATION.tile(ctx, values_of(use, lambda u: u.utilisation)),
+        FILL.tile(ctx, values_of(use, lambda u: u.fill_rate)),
+        THIRD_NEXT.tile(ctx, values_of(third, lambda t: t.mean_days)),
         _patients_tile(ctx, spans),
     ]
     notes = ignored_filters(ctx)
     if ctx.filters.location is not None:
         notes.append(LOCATION_NOTE)
-    providers = _by_provider(ctx)
+    providers = by_provider(ctx)
     return page_view(
         ctx,
         "access",
         tiles=tiles,
-        charts=[*_trends(ctx), _weekday_hour(ctx), _provider_use(ctx, providers)],
-        tables=[_provider_table(ctx, providers)],
+        charts=[*_trends(ctx), _weekday_hour(ctx), schedule_chart(ctx, providers)],
+        tables=[comparison_table(ctx, providers)],
         notes=notes,
     )
 
 
 def _patients_tile(ctx: PageContext, spans: list[Span]) -> Tile:
     values: dict[str, float | None] = {}
-    available = True
+    countable = {}
     for span in spans:
-        countable, seen = patients_seen(ctx, span.period)
+        countable[span.name], seen = patients_seen(ctx, span.period)
         values[span.name] = None if seen is None else float(seen)
-        if span.name == "current":
-            available = countable
-    return compared_tile(
-        ctx,
-        "patients_seen",
-        "Distinct patients seen",
-        "count",
-        values,
-        metric="distinct patients seen",
-        relation="access_patients_seen",
-        better="higher",
-        note=None if available else NOT_COUNTABLE,
-    )
+    return PATIENTS.tile(ctx, values, note=None if countable["current"] else NOT_COUNTABLE)
 
 
 def _trends(ctx: PageContext) -> list[Chart]:
     spans = trend(ctx.period)
-    labels = [span.name for span in spans]
-    x_label = "Day" if spans and len(spans[0].name) == 10 else "Month"
     found = counts(ctx, spans)
     lead = measure_of(percentiles(ctx, "lead_time_histogram", spans), "lead_days")
     use = schedule_use(ctx, spans)
-
-    def chart(
-        key: str, title: str, unit: Unit, y_label: str, series: list[Series], metric: str, relation: str
-    ) -> Chart:
-        return Chart(
-            key=key,
-            title=title,
-            kind="line",
-            x_label=x_label,
-            y_label=y_label,
-            unit=unit,
-            labels=labels,
-            series=series,
-            definition=definition(metric),
-            as_of=ctx.stamp(relation),
-            drill=ctx.link("rows/" + relation),
-        )
-
+    appointments = [
+        span_series("Scheduled", spans, found, lambda c: c.scheduled),
+        span_series("Kept", spans, found, lambda c: c.kept),
+        span_series("No-shows", spans, found, lambda c: c.no_shows),
+    ]
+    rates = [
+        span_series("No-show rate", spans, found, lambda c: c.no_show_rate),
+        span_series("Late cancellation rate", spans, found, lambda c: c.late_cancellation_rate),
+    ]
+    lead_time = [
+        span_series("Median", spans, lead, lambda p: p.p50),
+        span_series("90th percentile", spans, lead, lambda p: p.p90),
+    ]
+    schedule = [
+        span_series("Utilisation", spans, use, lambda u: u.utilisation),
+        span_series("Fill rate", spans, use, lambda u: u.fill_rate),
+    ]
     return [
-        chart(
+        trend_chart(
+            ctx,
+            spans,
             "appointments_trend",
             "Appointments",
             "count",
             "Appointments",
-            [
-                span_series("Scheduled", spans, found, lambda c: c.scheduled),
-                span_series("Kept", spans, found, lambda c: c.kept),
-                span_series("No-shows", spans, found, lambda c: c.no_shows),
-            ],
-            "scheduled appointments",
-            "access_daily",
+            appointments,
+            metric="scheduled appointments",
+            relation="access_daily",
         ),
-        chart(
+        trend_chart(
+            ctx,
+            spans,
             "rates_trend",
             "No-show and late cancellation rates",
             "rate",
             "Share of appointments",
-            [
-                span_series("No-show rate", spans, found, lambda c: c.no_show_rate),
-                span_series("Late cancellation rate", spans, found, lambda c: c.late_cancellation_rate),
-            ],
-            "no-show rate",
-            "access_daily",
+            rates,
+            metric="no-show rate",
+            relation="access_daily",
         ),
-        chart(
+        trend_chart(
+            ctx,
+            spans,
             "lead_time_trend",
             "Lead time",
             "days",
             "Days booked ahead",
-            [
-                span_series("Median", spans, lead, lambda p: p.p50),
-                span_series("90th percentile", spans, lead, lambda p: p.p90),
-            ],
-            "lead time",
-            "access_lead_time",
+            lead_time,
+            metric="lead time",
+            relation="access_lead_time",
         ),
-        chart(
+        trend_chart(
+            ctx,
+            spans,
             "schedule_trend",
             "Schedule utilisation and fill rate",
             "rate",
             "Share of the schedule",
-            [
-                span_series("Utilisation", spans, use, lambda u: u.utilisation),
-                span_series("Fill rate", spans, use, lambda u: u.fill_rate),
-            ],
-            "schedule utilisation",
-            "access_schedule_daily",
+            schedule,
+            metric="schedule utilisation",
+            relation="access_schedule_daily",
         ),
     ]
 
@@ -267,93 +195,4 @@ def _weekday_hour(ctx: PageContext) -> Chart:
         definition=definition("appointments by weekday and hour"),
         as_of=ctx.stamp("access_hourly"),
         drill=ctx.link("rows/access_hourly"),
-    )
-
-
-@dataclass(frozen=True)
-class ProviderFigures:
-    """The period's figures of each provider, by provider id."""
-
-    providers: list[str]
-    counts: dict[str, Counts]
-    lead: dict[str, Percentiles]
-    use: dict[str, ScheduleUse]
-    third: dict[str, ThirdNext]
-
-
-def _by_provider(ctx: PageContext) -> ProviderFigures:
-    spans = [Span("current", ctx.period)]
-    found = {g: c for (_, g), c in counts(ctx, spans, by="provider").items()}
-    lead_days = measure_of(percentiles(ctx, "lead_time_histogram", spans, by="provider"), "lead_days")
-    lead = {g: p for (_, g), p in lead_days.items()}
-    use = {g: u for (_, g), u in schedule_use(ctx, spans, by="provider").items()}
-    third = {g: t for (_, g), t in third_next(ctx, spans, by="provider").items()}
-    return ProviderFigures(sorted(set(found) | set(use) | set(third)), found, lead, use, third)
-
-
-def _of(figures: T | None, pick: Callable[[T], float | int | None]) -> float | None:
-    value = None if figures is None else pick(figures)
-    return None if value is None else float(value)
-
-
-def _provider_use(ctx: PageContext, figures: ProviderFigures) -> Chart:
-    providers, use = figures.providers, figures.use
-    return Chart(
-        key="provider_schedule",
-        title="Schedule utilisation and fill rate by provider",
-        kind="bar",
-        x_label="Provider",
-        y_label="Share of the schedule",
-        unit="rate",
-        labels=providers,
-        series=[
-            Series(name="Utilisation", values=[_of(use.get(p), lambda u: u.utilisation) for p in providers]),
-            Series(name="Fill rate", values=[_of(use.get(p), lambda u: u.fill_rate) for p in providers]),
-        ],
-        definition=definition("schedule utilisation"),
-        as_of=ctx.stamp("access_schedule_daily"),
-        drill=ctx.link("rows/access_schedule_daily"),
-    )
-
-
-PROVIDER_COLUMNS = [
-    Column(key="provider_id", label="Provider", unit="text"),
-    Column(key="scheduled_appointments", label="Scheduled", unit="count"),
-    Column(key="kept_appointments", label="Kept", unit="count"),
-    Column(key="no_show_rate", label="No-show rate", unit="rate"),
-    Column(key="late_cancellation_rate", label="Late cancellation rate", unit="rate"),
-    Column(key="lead_time_p50", label="Lead time, median", unit="days"),
-    Column(key="lead_time_p90", label="Lead time, 90th percentile", unit="days"),
-    Column(key="schedule_utilisation", label="Utilisation", unit="rate"),
-    Column(key="fill_rate", label="Fill rate", unit="rate"),
-    Column(key="third_next_available", label="Third next available", unit="days"),
-]
-
-
-def _provider_table(ctx: PageContext, figures: ProviderFigures) -> Table:
-    rows: list[list[Cell]] = []
-    for provider in figures.providers:
-        found, lead = figures.counts.get(provider), figures.lead.get(provider)
-        use, third = figures.use.get(provider), figures.third.get(provider)
-        rows.append(
-            [
-                provider,
-                _of(found, lambda c: c.scheduled),
-                _of(found, lambda c: c.kept),
-                _of(found, lambda c: c.no_show_rate),
-                _of(found, lambda c: c.late_cancellation_rate),
-                _of(lead, lambda p: p.p50),
-                _of(lead, lambda p: p.p90),
-                _of(use, lambda u: u.utilisation),
-                _of(use, lambda u: u.fill_rate),
-                _of(third, lambda t: t.mean_days),
-            ]
-        )
-    return Table(
-        key="providers",
-        title="Providers compared",
-        columns=PROVIDER_COLUMNS,
-        rows=rows,
-        as_of=ctx.stamp("access_daily"),
-        drill=ctx.link("rows/access_daily"),
     )

@@ -13,6 +13,7 @@ from practicelake.dashboard.access_queries.charts import (
     ignored_filters,
     page_view,
     span_series,
+    trend_chart,
     weekday_hour_series,
 )
 from practicelake.dashboard.access_queries.figures import (
@@ -26,16 +27,15 @@ from practicelake.dashboard.access_queries.figures import (
 )
 from practicelake.dashboard.context import PageContext
 from practicelake.dashboard.definitions import definition
-from practicelake.dashboard.tiles import compared_tile
+from practicelake.dashboard.tiles import TileSpec
 from practicelake.dashboard.view import Cell, Chart, Column, PageView, Series, Table, Tile, Unit
 
 # measure of flow_minutes -> (its label, its metric, which way is better)
-MEASURES: dict[str, tuple[str, str, str | None]] = {
+MEASURES: dict[str, tuple[str, str, Literal["higher", "lower"] | None]] = {
     "wait": ("Wait time", "wait time", "lower"),
     "visit": ("Visit duration", "visit duration", None),
     "cycle": ("Cycle time", "cycle time", "lower"),
 }
-
 
 ChartKind = Literal["line", "bar", "stacked", "heatmap"]
 PER_DAY_NOTE = "The average over the days of that weekday in the period with any check-in counted."
@@ -52,18 +52,8 @@ def build(ctx: PageContext) -> PageView:
     for measure, (label, metric, better) in MEASURES.items():
         figures = measure_of(found, measure)
         for rank, name in (("p50", "median"), ("p90", "90th percentile")):
-            tiles.append(
-                compared_tile(
-                    ctx,
-                    f"{measure}_{rank}",
-                    f"{label}, {name}",
-                    "minutes",
-                    values_of(figures, _at(rank)),
-                    metric=metric,
-                    relation="flow_minutes",
-                    better="lower" if better == "lower" else None,
-                )
-            )
+            spec = TileSpec(f"{measure}_{rank}", f"{label}, {name}", "minutes", metric, "flow_minutes", better)
+            tiles.append(spec.tile(ctx, values_of(figures, _at(rank))))
     return page_view(
         ctx,
         "flow",
@@ -77,28 +67,16 @@ def build(ctx: PageContext) -> PageView:
 def _trends(ctx: PageContext) -> list[Chart]:
     spans = trend(ctx.period)
     found = percentiles(ctx, "flow_histogram", spans)
-    x_label = "Day" if spans and len(spans[0].name) == 10 else "Month"
     charts = []
-    for rank, title in (("p50", "Medians"), ("p90", "90th percentiles")):
+    for rank, title in (("p50", "medians"), ("p90", "90th percentiles")):
         series = [
             span_series(label, spans, measure_of(found, measure), _at(rank))
             for measure, (label, _, _) in MEASURES.items()
         ]
         charts.append(
-            Chart(
-                key=f"flow_{rank}_trend",
-                title=f"Wait, visit and cycle times: {title.lower()}",
-                kind="line",
-                x_label=x_label,
-                y_label="Minutes",
-                unit="minutes",
-                labels=[span.name for span in spans],
-                series=series,
-                definition=definition("wait time"),
-                as_of=ctx.stamp("flow_minutes"),
-                drill=ctx.link("rows/flow_minutes"),
-            )
-        )
+            trend_chart(ctx, spans, f"flow_{rank}_trend", f"Wait, visit and cycle times: {title}", "minutes",
+                        "Minutes", series, metric="wait time", relation="flow_minutes")
+        )  # fmt: skip
     return charts
 
 

@@ -3,12 +3,14 @@
 the same figures as the area's own page.
 
 `compared_tile` makes a tile from a figure's values over the period, the period before it and
-the same days a year before, with its definition, its "as of" and where its rows are.
+the same days a year before, with its definition, its "as of" and where its rows are; a
+`TileSpec` holds what a tile of a page always is, apart from its values.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Literal
 
 from practicelake.dashboard.context import PageContext
@@ -45,3 +47,22 @@ def compared_tile(
         drill=ctx.link("rows/" + relation),
         note=note,
     )
+
+
+@dataclass(frozen=True)
+class TileSpec:
+    """A tile as a page always shows it: its key, label, unit, metric and curated relation."""
+
+    key: str
+    label: str
+    unit: Unit
+    metric: str
+    relation: str
+    better: Literal["higher", "lower"] | None = None
+    target: Target | None = None
+
+    def tile(self, ctx: PageContext, values: Mapping[str, Number], note: str | None = None) -> Tile:
+        return compared_tile(
+            ctx, self.key, self.label, self.unit, values, metric=self.metric, relation=self.relation,
+            better=self.better, target=self.target, note=note,
+        )  # fmt: skip
