@@ -85,6 +85,7 @@ def run_demo(
         # The operator, as owner of the demo's practices: the read is scoped and audited like any.
         owner = Principal(operator(), "user", MappingProxyType(dict.fromkeys(generated.practice_ids, "practice_owner")))
         console.print(render(core.reader.read(owner, KPI_SUMMARY)))
-        console.print(Text(f"lakehouse in {folder / 'lakehouse'}; run `practicelake demo` again: nothing new is written"))
+        again = "run `practicelake demo` again: nothing new is written"
+        console.print(Text(f"lakehouse in {folder / 'lakehouse'}; {again}"))
         if serve:
             serve_demo(console, core, generated.practice_ids)

@@ -31,6 +31,9 @@ DEMO_USERS = (
     ("demo.operator", "platform_admin", "*"),
     ("demo.analyst", "analyst", "*"),
 )
+SHOWN_ONCE = (
+    "demo sign-ins, one per role, in the demo lakehouse only: passwords shown once (the next demo gives new ones)"
+)
 CSRF_FIELD = re.compile(r'name="csrf_token"\s+value="([^"]+)"')
 
 
@@ -52,7 +55,7 @@ def demo_sign_ins(core: App, practice_ids: tuple[str, ...]) -> list[tuple[str, s
 
 
 def sign_in_table(made: list[tuple[str, str, str]], url: str) -> Table:
-    table = Table(title=f"demo sign-ins for {url} (shown once; a later `make demo` gives new ones)")
+    table = Table(title=f"sign in at {url}", title_justify="left")
     for column in ("user", "role", "password"):
         table.add_column(column)
     for name, role, password in made:
@@ -87,12 +90,14 @@ def serve_demo(console: Console, core: App, practice_ids: tuple[str, ...]) -> No
     if sys.stdin.isatty():
         url = base_url(settings.web_host, settings.web_port)
         console.print(sign_in_table(made, url))
+        console.print(Text(SHOWN_ONCE))
         console.print(Text(f"dashboard on {url} (a self-signed certificate: your browser asks once); Ctrl-C stops it"))
         serve(app, settings, settings.web_host, settings.web_port)
         return
     with running(app, settings) as url:
         console.print(sign_in_table(made, url))
+        console.print(Text(SHOWN_ONCE))
         owner = next(password for name, role, password in made if role == "practice_owner")
         seconds = check_overview(url, core, "demo.owner", owner, practice_ids[0])
-    console.print(Text(f"the dashboard answered: signed in and loaded the Overview in {seconds:.2f} s; "
-                       "not a terminal, so the demo stops here (run `make demo` in a terminal to browse it)"))  # fmt: skip
+    stops = "not a terminal, so the demo stops here (run `make demo` in a terminal to browse it)"
+    console.print(Text(f"the dashboard answered: signed in and loaded the Overview in {seconds:.2f} s; {stops}"))

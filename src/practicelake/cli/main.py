@@ -223,7 +223,9 @@ def demo(
     folder: Annotated[Path, typer.Option("--dir", help="Where the demo keeps its exports and lakehouse.")] = Path(
         "demo"
     ),
-    practices: Annotated[int, typer.Option(min=1, max=20)] = 3,
+    practices: Annotated[
+        int, typer.Option(min=1, max=20, help="Practices (5 or more: the benchmarks have peers).")
+    ] = 5,
     years: Annotated[int, typer.Option(min=1, max=5)] = 1,
     dirty_rate: Annotated[float, typer.Option(min=0.0, max=0.5)] = 0.02,
     serve: Annotated[
