@@ -19,6 +19,7 @@ from practicelake.dashboard.filters import Filters, resolve
 from practicelake.dashboard.pages import PAGES, Page, build, visible_pages
 from practicelake.dashboard.view import PageView
 from practicelake.web.templating import figure
+from site_lake import SiteLake
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -130,3 +131,48 @@ def test_every_page_a_role_may_see(
             assert tab.go(path_of(page)) == 403, f"{role} is refused {page.key}"
             assert tab.page.text_content("h1") == "Not allowed"
             tab.faults()  # the browser logs the refused load itself
+
+
+def check(tab: Tab, name: str) -> None:
+    """axe at both widths, screenshots, no sideways scrolling on a phone, nothing broken."""
+    tab.page.set_viewport_size(DESKTOP)  # type: ignore[arg-type]
+    assert accessibility(tab) == [], f"{name} (desktop)"
+    screenshots(tab, name)
+    assert tab.page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth"), name
+    assert accessibility(tab) == [], f"{name} (phone)"
+    tab.page.set_viewport_size(DESKTOP)  # type: ignore[arg-type]
+    assert tab.faults() == [], name
+
+
+def test_the_pages_around_the_dashboard(tab: Tab, accounts: dict[str, Account], site: SiteLake) -> None:
+    """Signing in, changing a password, choosing a practice, the rows beneath a figure, the
+    audit log and an error page pass the same checks as the dashboard's pages."""
+    assert tab.go("/sign-in") == 200
+    check(tab, "sign-in")
+    operator = accounts["platform_admin"]
+    tab.sign_in(operator)
+    assert tab.go("/practices") == 200
+    links = tab.page.locator(".choice-list a")
+    assert links.count() == len(site.practice_ids), "an operator chooses among every practice"
+    assert sorted(t.split()[-1] for t in links.all_inner_texts()) == sorted(site.practice_ids)
+    check(tab, "practices")
+    assert tab.go("/admin/audit?kind=admin") == 200
+    assert tab.page.locator(".alert--ok").count() == 1, "the audit chain verifies"
+    kinds = tab.page.eval_on_selector_all(
+        "table.audit tbody tr td:nth-child(2)", "cells => cells.map(c => c.textContent)"
+    )
+    assert kinds and set(kinds) == {"admin"}
+    check(tab, "audit")
+    assert tab.go("/account/password") == 200
+    check(tab, "password")
+    tab.page.context.clear_cookies()
+    tab.sign_in(accounts["practice_owner"])
+    assert tab.go(f"/p/{PRACTICE}/overview") == 200
+    with tab.page.expect_navigation():
+        tab.page.locator(".tile__drill").first.click()
+    assert tab.page.locator("tbody tr").count() > 0
+    check(tab, "rows")
+    assert tab.go(f"/p/{PRACTICE}/no-such-page") == 404
+    tab.faults()  # the browser logs the refused load itself
+    assert tab.page.text_content("h1") == "Not found"
+    check(tab, "error")
