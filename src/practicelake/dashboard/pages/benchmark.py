@@ -118,7 +118,8 @@ def build(ctx: PageContext) -> PageView:
     first, last = months[0].period.start, months[-1].period.end
     peers = {relation: _peers(ctx, relation, query, first, last) for relation, query in PEER_QUERIES.items()}
     own = _own(ctx, months)
-    charts, notes = [], [NO_FILTERS]
+    filtered = any((ctx.filters.provider, ctx.filters.payer, ctx.filters.location, ctx.filters.basis != "service"))
+    charts, notes = [], [NO_FILTERS] if filtered else []
     for measure in MEASURES:
         if not sees_money(ctx, measure.peers):
             continue
