@@ -336,3 +336,14 @@ def test_links_leave_neither_the_app_nor_run_script() -> None:
     assert sign_out.attrs["method"] == "post"
     assert sign_out.find("input", name="csrf_token")[0].attrs["value"] == "tok"
     assert tree.find("meta", name="csrf-token")[0].attrs["content"] == "tok"
+
+
+def test_rows_and_attention() -> None:
+    html = every_template()["rows.html"]
+    cells = [td.text() for td in parse(html).find("tbody")[0].find("td")]
+    assert cells == [HOSTILE, "£12.50"], "money in the locale and currency the route gives"
+    assert parse(html).find("html")[0].attrs["lang"] == "en-GB"
+    quiet = sample_view().model_copy(update={"attention": []})
+    assert not render_page(quiet).by_class("section--attention"), "no attention section without items"
+    items = render_page(sample_view()).by_class("attention__item")
+    assert [i.by_class("severity")[0].text() for i in items] == ["Critical", "Warning"]
