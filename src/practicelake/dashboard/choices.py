@@ -5,10 +5,15 @@ sqlglot tree from the contracts' relation and column names, and the practice is 
 
 from __future__ import annotations
 
+import re
+
 from sqlglot import exp
 
 from practicelake.access.permissions import curated_tables
 from practicelake.dashboard.context import PageContext
+from practicelake.dashboard.filters import ID
+
+ID_SHAPE = re.compile(ID.removeprefix("^").removesuffix("$"))
 
 FILTERED = {"provider": "provider_id", "location": "location_id", "payer": "payer_id"}
 MOST = 500  # a practice has at most 50 providers; payers and locations are fewer than this
@@ -46,5 +51,7 @@ def choices(ctx: PageContext) -> dict[str, list[str]]:
     if sql is None:
         return offered
     for row in ctx.rows(sql):
-        offered[row["kind"]].append(row["id"])
+        # `*` rows are roll-ups over every provider or location, not one to filter by.
+        if ID_SHAPE.fullmatch(row["id"]):
+            offered[row["kind"]].append(row["id"])
     return offered

@@ -40,7 +40,8 @@ class PageContext:
         return self.reader.read(self.principal, sql, {"practice_id": self.practice_id, **parameters})
 
     def rows(self, sql: str, **parameters: object) -> list[dict[str, Any]]:
-        return self.read(sql, **parameters).to_pylist()
+        found: list[dict[str, Any]] = self.read(sql, **parameters).to_pylist()
+        return found
 
     def period_view(self) -> PeriodView:
         return PeriodView(start=self.period.start, end=self.period.end, label=self.period.label())

@@ -126,6 +126,7 @@ def _toml(setups: list[Setup]) -> str:
     blocks = [
         f"[practices.{s.practice_id}]\nname = {quoted(s.name)}\n"
         f"time_zone = {quoted(s.region.time_zone)}\ncurrency = {quoted(s.region.currency)}\n"
+        f"locale = {quoted('en-' + s.region.country)}\n"
         for s in setups
     ]
     return "\n".join(blocks)

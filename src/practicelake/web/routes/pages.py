@@ -77,7 +77,10 @@ def rows_page(request: Request, practice_id: str, relation: str, viewer: Current
     found = _rows(request, viewer, practice_id, relation, query, offset, limit)
     base = f"/p/{practice_id}/rows/{relation}"
     filters = found.filters.query()
+    practice = core_of(request).settings.practices[practice_id]
     context = _shell(request, viewer, practice_id, None) | {
+        "locale": practice.locale,
+        "currency": practice.currency,
         "title": found.title,
         "relation": relation,
         "columns": found.columns,
