@@ -110,9 +110,11 @@ def report_load(result: dict[str, Any]) -> None:
     every = result["all"]
     print(f"{'all':<29}{every['p50_ms']:>9.0f}{every['p95_ms']:>9.0f}{every['max_ms']:>9.0f}"
           f"   target p95 < {LOAD_P95_MS:.0f} ms")  # fmt: skip
-    print(f"server memory (RSS, with its query processes): {result['idle_mib']:,.0f} MiB signed in and idle, "
+    print(f"server memory (RSS, with its query processes): {result['idle_mib']:,.0f} MiB started and idle, "
           f"peak {result['peak_mib']:,.0f} MiB (server alone at most {result['server_peak_mib']:,.0f}, "
           f"its children at most {result['children_peak_mib']:,.0f}; {result['processes']} processes)")  # fmt: skip
+    print(f"server CPU: {result['server_cpu_seconds']:.1f} s in the server process, "
+          f"{result['children_cpu_seconds']:.1f} s in its query processes, over {result['elapsed']:.0f} s")  # fmt: skip
 
 
 def report(results: dict[str, dict[str, Any]]) -> None:

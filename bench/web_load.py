@@ -5,7 +5,7 @@ Each user loops over a mix of what a practice owner does (the overview, access a
 pages, the rows beneath a figure, the JSON API), on a period picked at random each time,
 until the deadline or the request cap, whichever comes first. Every non-200 answer and
 every exception is an error. The server's resident memory, with its children's (the query
-processes), is sampled from /proc every SAMPLE_SECONDS.
+processes), and their CPU time, are sampled from /proc (bench/web_tree.py).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import socket
 import ssl
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from practicelake.crypto.tls import certificate_files
 from practicelake.dashboard.filters import PRESETS
 from practicelake.settings import Settings
 from web_site import bench_today, bench_user, measured_pages, percentiles
+from web_tree import ProcessTree
 
 SERVER = Path(__file__).with_name("web_server.py")
 USERS = 50
@@ -39,64 +39,12 @@ SECONDS = 60.0
 MOST_REQUESTS = 250_000
 REQUEST_SECONDS = 30.0
 START_SECONDS = 60.0
-SAMPLE_SECONDS = 0.1
+SIGNING_IN = 4
 CSRF_TOKEN = re.compile(r'name="csrf_token" value="([^"]*)"')
 MIX_PAGES = ("overview", "access", "revenue")
 ROWS = "access_daily"
 API_PAGE = "overview"
 PERIODS = [name for name in PRESETS if name != "custom"]
-
-
-class TreeMemory(threading.Thread):
-    """The resident size of a process and all its descendants, sampled until stopped."""
-
-    def __init__(self, pid: int) -> None:
-        super().__init__(daemon=True)
-        self.pid = pid
-        self.done = threading.Event()
-        self.peak_tree = self.peak_server = self.peak_children = 0.0
-        self.most_processes = 0
-
-    def run(self) -> None:
-        while not self.done.wait(SAMPLE_SECONDS):
-            self.sample()
-
-    def sample(self) -> float:
-        children = _descendants(self.pid)
-        server, rest = _rss(self.pid), sum(_rss(pid) for pid in children)
-        self.peak_server = max(self.peak_server, server)
-        self.peak_children = max(self.peak_children, rest)
-        self.peak_tree = max(self.peak_tree, server + rest)
-        self.most_processes = max(self.most_processes, 1 + len(children))
-        return server + rest
-
-    def stop(self) -> None:
-        self.sample()
-        self.done.set()
-        self.join()
-
-
-def _read(path: str) -> str:
-    try:
-        return Path(path).read_text()
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        return ""
-
-
-def _descendants(pid: int) -> list[int]:
-    found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        for child in (int(p) for p in _read(f"{task}/children").split()):
-            found += [child, *_descendants(child)]
-    return found
-
-
-def _rss(pid: int) -> float:
-    """VmRSS in MiB (0 for a process that is gone)."""
-    for line in _read(f"/proc/{pid}/status").splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def free_port() -> int:
@@ -132,13 +80,15 @@ def mix(practice_id: str, pages: set[str]) -> list[tuple[str, str]]:
     return requests
 
 
-async def sign_in(client: httpx.AsyncClient, name: str, password: str) -> None:
-    form = await client.get("/sign-in")
-    token = CSRF_TOKEN.search(form.text)
-    if form.status_code != 200 or token is None:
-        raise RuntimeError(f"sign-in form: status {form.status_code}")
-    fields = {"user": name, "password": password, "csrf_token": token.group(1), "next": "/"}
-    answer = await client.post("/sign-in", data=fields)
+async def sign_in(client: httpx.AsyncClient, name: str, password: str, turns: asyncio.Semaphore) -> None:
+    """Through the form, as a browser does; a few at a time (each checks an argon2 hash)."""
+    async with turns:
+        form = await client.get("/sign-in")
+        token = CSRF_TOKEN.search(form.text)
+        if form.status_code != 200 or token is None:
+            raise RuntimeError(f"sign-in form: status {form.status_code}")
+        fields = {"user": name, "password": password, "csrf_token": token.group(1), "next": "/"}
+        answer = await client.post("/sign-in", data=fields)
     if answer.status_code != 303:
         raise RuntimeError(f"sign-in of {name}: status {answer.status_code}")
 
@@ -165,18 +115,24 @@ async def user(client: httpx.AsyncClient, requests: list[tuple[str, str]], seed:
 
 
 async def drive(base: str, tls: ssl.SSLContext, accounts: list[tuple[str, str, str]], pages: set[str],
-                options: Mapping[str, Any]) -> tuple[Tally, float]:  # fmt: skip
+                options: Mapping[str, Any], tree: ProcessTree) -> tuple[Tally, float]:  # fmt: skip
+    """Sign every user in, then run the load with `tree` watching the server."""
     timeout = httpx.Timeout(REQUEST_SECONDS)
     clients = [httpx.AsyncClient(base_url=base, verify=tls, timeout=timeout) for _ in accounts]
     try:
-        await asyncio.gather(*(sign_in(c, name, pw) for c, (name, pw, _) in zip(clients, accounts, strict=True)))
+        turns = asyncio.Semaphore(SIGNING_IN)
+        await asyncio.gather(*(sign_in(c, name, pw, turns) for c, (name, pw, _) in zip(clients, accounts, strict=True)))
         seconds = float(options.get("seconds", SECONDS))
         tally = Tally(int(options.get("most_requests", MOST_REQUESTS)), time.perf_counter() + seconds)
         think = float(options.get("think", 0.0))
         loops = [user(client, mix(practice, pages), index, tally, think)
                  for index, (client, (_, _, practice)) in enumerate(zip(clients, accounts, strict=True))]  # fmt: skip
+        tree.start()
         start = time.perf_counter()
-        await asyncio.gather(*loops)
+        try:
+            await asyncio.gather(*loops)
+        finally:
+            tree.stop()
         return tally, time.perf_counter() - start
     finally:
         await asyncio.gather(*(c.aclose() for c in clients))
@@ -214,11 +170,9 @@ def measure(work: Path, settings: Settings, options: Mapping[str, Any]) -> dict[
                               stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
     try:
         wait_until_serving(base, tls, server)
-        memory = TreeMemory(server.pid)
-        idle = memory.sample()
-        memory.start()
-        tally, elapsed = asyncio.run(drive(base, tls, accounts, pages, options))
-        memory.stop()
+        tree = ProcessTree(server.pid)
+        idle = tree.sample()
+        tally, elapsed = asyncio.run(drive(base, tls, accounts, pages, options, tree))
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -242,10 +196,12 @@ def measure(work: Path, settings: Settings, options: Mapping[str, Any]) -> dict[
         "all": percentiles(every),
         "kinds": {kind: percentiles(times) | {"count": len(times)} for kind, times in sorted(tally.times.items())},
         "idle_mib": idle,
-        "peak_mib": memory.peak_tree,
-        "server_peak_mib": memory.peak_server,
-        "children_peak_mib": memory.peak_children,
-        "processes": memory.most_processes,
+        "peak_mib": tree.peak_tree,
+        "server_peak_mib": tree.peak_server,
+        "children_peak_mib": tree.peak_children,
+        "processes": tree.most_processes,
+        "server_cpu_seconds": tree.cpu()[0],
+        "children_cpu_seconds": tree.cpu()[1],
         "today": today.isoformat(),
         "notes": notes,
     }
