@@ -12,7 +12,8 @@ their baselines and targets. Figures, not pass/fail: this machine is shared and 
 `run.py --keep` left, they run alone, without rebuilding the lake:
 
 Usage: python bench/web.py --work DIR [--only pages|browser|load ...] [--load-seconds 60]
-       [--load-users 50] [--think 0] [--browser-loads 10] [--page-rounds 2] [--page-practices 4]
+       [--load-users 50] [--load-requests 250000] [--think 0] [--browser-loads 10]
+       [--page-rounds 2] [--page-practices 4]
 """
 
 from __future__ import annotations
@@ -128,14 +129,16 @@ def _ratio(ours: float, floor: float) -> str:
 
 
 def options_of(args: argparse.Namespace) -> dict[str, Any]:
-    return {"seconds": args.load_seconds, "users": args.load_users, "think": args.think, "loads": args.browser_loads,
-            "repeats": args.page_rounds, "practices": args.page_practices}  # fmt: skip
+    return {"seconds": args.load_seconds, "users": args.load_users, "most_requests": args.load_requests,
+            "think": args.think, "loads": args.browser_loads, "repeats": args.page_rounds,
+            "practices": args.page_practices}  # fmt: skip
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
     """The dashboard benchmarks' options, shared with bench/run.py."""
     parser.add_argument("--load-seconds", type=float, default=60.0, help="length of the load run")
     parser.add_argument("--load-users", type=int, default=50, help="signed-in users of the load run")
+    parser.add_argument("--load-requests", type=int, default=250_000, help="most requests of the load run, all users")
     parser.add_argument("--think", type=float, default=0.0, help="pause between a user's requests, seconds")
     parser.add_argument("--browser-loads", type=int, default=10, help="browser loads of each page")
     parser.add_argument("--page-rounds", type=int, default=2, help="rounds of page data builds")
