@@ -15,6 +15,7 @@ roles, the practices, and any text of the details, names included.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import hmac
 import json
@@ -113,11 +114,25 @@ def redact(text: str) -> str:
 FINGERPRINTED = 100_000
 
 
+# The dashboard sends the same few hundred query texts again and again: their fingerprints are
+# kept (texts up to this length only, so the cache stays small whatever a reader sends).
+CACHED_UP_TO = 20_000
+
+
 def sql_fingerprint(sql: str) -> str:
     """SHA-256 of the query's tokens with every literal replaced by `?` and comments dropped:
     the same query with other values has the same fingerprint, and no value can be recovered
     or guessed from it. Only the first FINGERPRINTED characters count, so that fingerprinting
     has a bounded cost (longer text than that is refused by the read path anyway)."""
+    return _remembered_fingerprint(sql) if len(sql) <= CACHED_UP_TO else _fingerprint(sql)
+
+
+@functools.lru_cache(maxsize=2048)
+def _remembered_fingerprint(sql: str) -> str:
+    return _fingerprint(sql)
+
+
+def _fingerprint(sql: str) -> str:
     try:
         tokens = sqlglot.tokenize(sql[:FINGERPRINTED], read="duckdb")
         # Unquoted words are case-insensitive (SELECT and select are one query); quoted ones are not.

@@ -6,6 +6,7 @@ sqlglot tree from the contracts' relation and column names, and the practice is 
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from sqlglot import exp
 
@@ -21,6 +22,11 @@ MOST = 500  # a practice has at most 50 providers; payers and locations are fewe
 
 def choices_sql(relations: list[str]) -> str | None:
     """One query listing (kind, id) over `relations`, or None when none carries a filtered id."""
+    return _choices_sql(frozenset(relations))
+
+
+@cache
+def _choices_sql(relations: frozenset[str]) -> str | None:
     tables = curated_tables()
     parts: list[exp.Select] = []
     for relation in sorted(relations):
