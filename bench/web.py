@@ -12,7 +12,7 @@ their baselines and targets. Figures, not pass/fail: this machine is shared and 
 `run.py --keep` left, they run alone, without rebuilding the lake:
 
 Usage: python bench/web.py --work DIR [--only pages|browser|load ...] [--load-seconds 60]
-       [--load-users 50] [--load-requests 250000] [--think 0] [--browser-loads 10]
+       [--load-users 50] [--load-requests 250000] [--think 3] [--browser-loads 10]
        [--page-rounds 2] [--page-practices 4]
 """
 
@@ -139,7 +139,12 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--load-seconds", type=float, default=60.0, help="length of the load run")
     parser.add_argument("--load-users", type=int, default=50, help="signed-in users of the load run")
     parser.add_argument("--load-requests", type=int, default=250_000, help="most requests of the load run, all users")
-    parser.add_argument("--think", type=float, default=0.0, help="pause between a user's requests, seconds")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=3.0,
+        help="pause between a user's requests, seconds (people read a page before the next; 0: back to back)",
+    )
     parser.add_argument("--browser-loads", type=int, default=10, help="browser loads of each page")
     parser.add_argument("--page-rounds", type=int, default=2, help="rounds of page data builds")
     parser.add_argument("--page-practices", type=int, default=4, help="practices the page data is built for")
