@@ -299,3 +299,32 @@ def test_the_platform_admin_reads_the_audit_log_but_no_kpi(browsers: dict[str, B
     assert admin.get("/p/P001/overview").status_code == 403
     assert admin.get("/api/v1/practices/P001/rows/access_daily").status_code == 404
     assert admin.get("/admin/audit?kind=everything").status_code == 400
+
+
+def test_practices_side_by_side_are_the_users_own_and_their_pages_figures(
+    site_app: App, web: FastAPI, browsers: dict[str, Browser]
+) -> None:
+    password = new_password()
+    if "ac.multi" not in {user.name for user in site_app.users.list_users()}:
+        site_app.add_user("ac.multi", password)
+        for practice in ("P001", "P003"):
+            site_app.grant("ac.multi", "practice_owner", practice)
+    else:
+        site_app.reset_password("ac.multi", password)
+    multi = Browser(web, address="198.51.100.120")
+    try:
+        assert multi.sign_in("ac.multi", password).status_code == 303
+        page = multi.get("/compare?period=last_12_months")
+        assert page.status_code == 200
+        names = {p: site_app.settings.practices[p].name for p in ("P001", "P002", "P003")}
+        assert names["P001"] in page.text and names["P003"] in page.text
+        assert names["P002"] not in page.text
+        overview = multi.get("/api/v1/practices/P003/pages/overview?period=last_12_months").json()
+        visits = next(t for t in overview["tiles"] if t["unit"] == "count")
+        assert f"{visits['value']:,.0f}" in page.text
+        assert multi.get("/compare?practice=P002").status_code == 400
+    finally:
+        multi.close()
+    single = browsers["ac.owner"].get("/compare")
+    assert single.status_code == 200 and site_app.settings.practices["P002"].name not in single.text
+    assert "None of your practices" in browsers["ac.analyst"].get("/compare").text

@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from practicelake.app import App
 from practicelake.web import auth, headers
-from practicelake.web.routes import admin, api, errors, pages
+from practicelake.web.routes import admin, api, compare, errors, pages
 from practicelake.web.templating import STATIC_DIR
 
 Clock = Callable[[], datetime]
@@ -47,5 +47,6 @@ def create_app(core: App, *, clock: Clock | None = None, extra_static: Path | No
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(api.router, prefix="/api/v1")
     app.include_router(admin.router)
+    app.include_router(compare.router)
     app.include_router(pages.router)
     return app

@@ -226,4 +226,4 @@ templates.env.filters.update(
     slug=slug,
     local_href=local_href,
 )
-templates.env.globals.update(change=_change, island=island, latest_stamp=latest_stamp)
+templates.env.globals.update(change=_change, island=island, latest_stamp=latest_stamp, figure_in=figure)
