@@ -14,7 +14,7 @@ from practicelake.dashboard.context import PageContext
 from practicelake.dashboard.pages import BY_KEY
 from practicelake.dashboard.view import Attention, Cell, Column, Definition, PageView, Table, Tile, Unit
 
-FILES_SHOWN = 200
+FILES_SHOWN = 40
 STALE_AFTER = timedelta(days=35)  # monthly exports: a month and a few days without one is late
 RECONCILIATION = Definition(
     name="reconciliation",
@@ -67,9 +67,9 @@ def build(ctx: PageContext) -> PageView:
     if ctx.operations is None:
         raise LookupError("the data-health page needs the practice's pipeline status")
     status = ctx.operations()
-    files = sorted(
-        status.files, key=lambda r: (r["status"] != "failed", not r["balanced"], str(r["batch"])), reverse=False
-    )
+    # Failed files first, then files that do not reconcile, then the newest batches.
+    newest = sorted(status.files, key=lambda r: str(r["batch"]), reverse=True)
+    files = sorted(newest, key=lambda r: (r["status"] != "failed", bool(r["balanced"])))
     failed = [r for r in files if r["status"] == "failed"]
     unbalanced = status.unbalanced
     runs = [r for r in status.runs if ctx.practice_id in (r.get("practices") or [ctx.practice_id])]
@@ -122,7 +122,7 @@ def build(ctx: PageContext) -> PageView:
     notes = [*status.notes]
     if len(files) > FILES_SHOWN:
         notes.append(
-            f"The files table shows the first {FILES_SHOWN} of {len(files)} files: failed and unbalanced first."
+            f"The files table shows {FILES_SHOWN} of {len(files)} files: failed, then not reconciling, then the newest."
         )
     notes.append("The period and filters do not apply here: data health is of every file the practice sent.")
     return PageView(
