@@ -26,9 +26,9 @@ from lakes import config_file
 from practicelake.access.principals import PrincipalStore
 from practicelake.app import App
 from practicelake.cli.main import app
-from practicelake.query.formats import to_csv, to_json
 from practicelake.errors import PracticelakeError
 from practicelake.lakehouse.catalog import open_catalog
+from practicelake.query.formats import to_csv, to_json
 from practicelake.settings import Settings
 
 PAYERS = pa.schema(

@@ -29,9 +29,9 @@ class Page:
     None for a page the web app draws itself (administration)."""
 
 
+PRACTICE_DATASETS = frozenset({"access", "flow", "revenue", "ar", "denials", "productivity"})
 PAGES: tuple[Page, ...] = (
-    Page("overview", "Overview", frozenset({"access", "flow", "revenue", "ar", "denials", "productivity"}),
-         module="overview"),  # fmt: skip
+    Page("overview", "Overview", PRACTICE_DATASETS, module="overview"),
     Page("today", "Today", frozenset({"access", "flow"}), module="today"),
     Page("access", "Access", frozenset({"access"}), module="access"),
     Page("flow", "Patient flow", frozenset({"flow"}), module="flow"),
