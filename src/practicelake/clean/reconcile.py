@@ -21,6 +21,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyiceberg.catalog import Catalog
+from pyiceberg.expressions import AlwaysTrue, EqualTo
 
 from practicelake.contracts import CONTRACTS
 from practicelake.ingest.manifest import read_manifest
@@ -159,28 +160,38 @@ def _section(title: str, columns: tuple[str, ...], rows: list[dict[str, Any]]) -
     return Section(title, columns, [tuple(row[c] for c in columns) for row in rows])
 
 
-def _scan(catalog: Catalog, identifier: str, schema: pa.Schema, as_of: Snapshots) -> pa.Table:
-    """The table's `schema` columns, at its snapshot in `as_of` if it has one there."""
+def _scan(
+    catalog: Catalog, identifier: str, schema: pa.Schema, as_of: Snapshots, practice: str | None = None
+) -> pa.Table:
+    """The table's `schema` columns, at its snapshot in `as_of` if it has one there; with
+    `practice`, that practice's rows only (its partitions, where the table is partitioned)."""
     if not catalog.table_exists(identifier) or (identifier in as_of and as_of[identifier] is None):
         return schema.empty_table()
-    scan = catalog.load_table(identifier).scan(selected_fields=tuple(schema.names), snapshot_id=as_of.get(identifier))
+    rows = EqualTo("practice_id", practice) if practice is not None else AlwaysTrue()
+    scan = catalog.load_table(identifier).scan(
+        row_filter=rows, selected_fields=tuple(schema.names), snapshot_id=as_of.get(identifier)
+    )
     return scan.to_arrow()
 
 
-def reconcile(catalog: Catalog, as_of: Snapshots | None = None) -> pa.Table:
+def reconcile(catalog: Catalog, as_of: Snapshots | None = None, practice: str | None = None) -> pa.Table:
     """One row per raw file: its status and the counts that must add up; each table in `as_of`
-    read at its snapshot there (`Journal.before_unfinished`: without the unfinished runs)."""
+    read at its snapshot there (`Journal.before_unfinished`: without the unfinished runs).
+    With `practice`, that practice's files only, read from its partitions alone."""
     as_of = as_of or {}
     lineage = pa.concat_tables(
-        [_scan(catalog, f"cleaned.{c.entity}", LINEAGE_COLUMNS, as_of) for c in CONTRACTS],
+        [_scan(catalog, f"cleaned.{c.entity}", LINEAGE_COLUMNS, as_of, practice) for c in CONTRACTS],
         promote_options="permissive",
     )
+    manifest = read_manifest(catalog)
+    if practice is not None:
+        manifest = manifest.filter(pc.equal(manifest["practice_id"], practice))
     relations = {
-        "manifest": read_manifest(catalog),
+        "manifest": manifest,
         "cleaned_lineage": lineage,
-        "quarantine": _scan(catalog, "ops.quarantine", QUARANTINE, as_of),
-        "duplicates": _scan(catalog, "ops.duplicates", DUPLICATES, as_of),
-        "file_loads": _scan(catalog, "ops.file_loads", FILE_LOADS, as_of),
+        "quarantine": _scan(catalog, "ops.quarantine", QUARANTINE, as_of, practice),
+        "duplicates": _scan(catalog, "ops.duplicates", DUPLICATES, as_of, practice),
+        "file_loads": _scan(catalog, "ops.file_loads", FILE_LOADS, as_of, practice),
     }
     con = duckdb.connect()
     for name, relation in relations.items():
@@ -214,8 +225,8 @@ def lake_status(catalog: Catalog, store: ObjectStore | None = None, practice: st
     """What `practicelake status` shows, as of the last finished runs (with `store`, an
     unfinished run's partial writes are left out and the run is listed)."""
     as_of = Journal(store).before_unfinished() if store is not None else {}
-    files = reconcile(catalog, as_of)
-    quarantine = _scan(catalog, "ops.quarantine", QUARANTINE_RULES, as_of)
+    files = reconcile(catalog, as_of, practice)
+    quarantine = _scan(catalog, "ops.quarantine", QUARANTINE_RULES, as_of, practice)
     if practice is not None:
         files = files.filter(pc.equal(files["practice_id"], practice))
         quarantine = quarantine.filter(pc.equal(quarantine["practice_id"], practice))
