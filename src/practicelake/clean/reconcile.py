@@ -21,11 +21,12 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyiceberg.catalog import Catalog
-from pyiceberg.expressions import AlwaysTrue, EqualTo
+from pyiceberg.expressions import AlwaysTrue
 
 from practicelake.contracts import CONTRACTS
 from practicelake.ingest.manifest import read_manifest
 from practicelake.lakehouse import lock
+from practicelake.lakehouse.catalog import practice_partition
 from practicelake.lakehouse.journal import Journal, command_of
 from practicelake.lakehouse.schemas import DUPLICATES, FILE_LOADS, QUARANTINE
 from practicelake.storage import ObjectStore
@@ -167,7 +168,7 @@ def _scan(
     `practice`, that practice's rows only (its partitions, where the table is partitioned)."""
     if not catalog.table_exists(identifier) or (identifier in as_of and as_of[identifier] is None):
         return schema.empty_table()
-    rows = EqualTo("practice_id", practice) if practice is not None else AlwaysTrue()
+    rows = practice_partition(practice) if practice is not None else AlwaysTrue()
     scan = catalog.load_table(identifier).scan(
         row_filter=rows, selected_fields=tuple(schema.names), snapshot_id=as_of.get(identifier)
     )
