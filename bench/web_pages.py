@@ -106,7 +106,7 @@ def read_path(app: App, pages: list[Page], options: Mapping[str, Any]) -> tuple[
                     continue
                 try:
                     built = page_data(reader, ctx, page)
-                except Exception as exc:  # a page being written may fail: noted, the others go on
+                except Exception as exc:  # a page that fails is noted with its error; the others go on
                     failed[page.key] = f"{type(exc).__name__}: {str(exc)[:160]}"
                     continue
                 if index == 0:
