@@ -57,7 +57,7 @@ def measured_pages(*, operations: bool) -> tuple[list[Page], list[str]]:
         if page.module is None or (page.duty == "operations" and not operations):
             continue
         if importlib.util.find_spec(f"{PAGE_PACKAGE}.{page.module}") is None:
-            notes.append(f"page {page.key}: no builder module yet ({PAGE_PACKAGE}.{page.module}), not measured")
+            notes.append(f"page {page.key}: no builder module ({PAGE_PACKAGE}.{page.module}), not measured")
             continue
         pages.append(page)
     return pages, notes
