@@ -17,6 +17,15 @@ from practicelake.dashboard.filters import ID
 ID_SHAPE = re.compile(ID.removeprefix("^").removesuffix("$"))
 
 FILTERED = {"provider": "provider_id", "location": "location_id", "payer": "payer_id"}
+# Where each kind of id is listed from: small tables (weeks, months) that between them hold
+# every id the larger ones do (those are their roll-ups, or rows of the same appointments
+# and visits). Reading every visible table would load each one's partition of the practice
+# into the query process, the dearest part of a first page.
+LISTED_IN = {
+    "provider_id": ("access_weekly", "productivity_provider_month", "revenue_service_month", "revenue_activity_month"),
+    "location_id": ("access_daily",),
+    "payer_id": ("revenue_payer_mix", "revenue_service_month", "revenue_activity_month", "ar_ageing"),
+}
 MOST = 500  # a practice has at most 50 providers; payers and locations are fewer than this
 
 
@@ -34,7 +43,8 @@ def _choices_sql(relations: frozenset[str]) -> str | None:
         if model is None or model.contract.cross_practice:
             continue
         for kind, column in FILTERED.items():
-            if column in model.contract.columns:
+            listed = [name for name in LISTED_IN[column] if name in relations]
+            if column in model.contract.columns and (relation in listed or not listed):
                 parts.append(
                     exp.select(exp.alias_(exp.Literal.string(kind), "kind"), exp.alias_(exp.column(column), "id"))
                     .from_(exp.to_table(relation))
