@@ -10,8 +10,7 @@ from typing import TypeVar
 from practicelake.dashboard.access_queries.figures import Key, Span, trend_axis
 from practicelake.dashboard.context import PageContext
 from practicelake.dashboard.definitions import definition
-from practicelake.dashboard.pages import BY_KEY
-from practicelake.dashboard.view import Chart, Number, PageView, PeriodView, Series, Table, Tile, Unit
+from practicelake.dashboard.view import Chart, Number, Series, Unit
 
 T = TypeVar("T")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -27,34 +26,6 @@ def ignored_filters(ctx: PageContext) -> list[str]:
     if ctx.filters.basis != "service":
         notes.append("The date basis applies to revenue figures only: appointments count on their own day.")
     return notes
-
-
-def page_view(
-    ctx: PageContext,
-    key: str,
-    *,
-    tiles: Sequence[Tile] = (),
-    charts: Sequence[Chart] = (),
-    tables: Sequence[Table] = (),
-    notes: Sequence[str] = (),
-    period: PeriodView | None = None,
-) -> PageView:
-    """The page `key` of the practice with these parts; the period shown is the context's
-    unless the page fixes its own."""
-    return PageView(
-        page=key,
-        title=BY_KEY[key].title,
-        practice_id=ctx.practice_id,
-        practice_name=ctx.practice.name or ctx.practice_id,
-        currency=ctx.practice.currency,
-        locale=ctx.practice.locale,
-        period=period or ctx.period_view(),
-        filters=ctx.filters,
-        tiles=list(tiles),
-        charts=list(charts),
-        tables=list(tables),
-        notes=list(notes),
-    )
 
 
 def span_series(

@@ -10,10 +10,10 @@ from decimal import Decimal
 from typing import Generic, Literal, TypeVar
 
 from practicelake.dashboard.billing.figures import Activity, Key, Receivable, Service, as_of_dates, values_of
-from practicelake.dashboard.billing.frame import tile
 from practicelake.dashboard.billing.spans import Span, compared, shown_end
 from practicelake.dashboard.context import PageContext
 from practicelake.dashboard.filters import Period
+from practicelake.dashboard.tiles import compared_tile as tile
 from practicelake.dashboard.view import Tile, Unit
 
 T = TypeVar("T")

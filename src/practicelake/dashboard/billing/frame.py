@@ -12,8 +12,8 @@ from practicelake.dashboard.billing.figures import Key, shown
 from practicelake.dashboard.billing.spans import Span
 from practicelake.dashboard.context import PageContext
 from practicelake.dashboard.definitions import definition
-from practicelake.dashboard.pages import BY_KEY, datasets_seen
-from practicelake.dashboard.view import Chart, Number, PageView, Series, Table, Tile, Unit
+from practicelake.dashboard.pages import datasets_seen
+from practicelake.dashboard.view import Chart, Number, Series, Unit
 
 T = TypeVar("T")
 Pick = Callable[[T], float | Decimal | int | None]
@@ -35,59 +35,6 @@ def sees_money(ctx: PageContext, relation: str) -> bool:
     if seen is None:
         return False
     return not (seen.hidden_columns & curated_tables()[relation].contract.money_columns)
-
-
-def page_view(
-    ctx: PageContext,
-    key: str,
-    *,
-    tiles: Sequence[Tile] = (),
-    charts: Sequence[Chart] = (),
-    tables: Sequence[Table] = (),
-    notes: Sequence[str] = (),
-) -> PageView:
-    return PageView(
-        page=key,
-        title=BY_KEY[key].title,
-        practice_id=ctx.practice_id,
-        practice_name=ctx.practice.name or ctx.practice_id,
-        currency=ctx.practice.currency,
-        locale=ctx.practice.locale,
-        period=ctx.period_view(),
-        filters=ctx.filters,
-        tiles=list(tiles),
-        charts=list(charts),
-        tables=list(tables),
-        notes=list(notes),
-    )
-
-
-def tile(
-    ctx: PageContext,
-    key: str,
-    label: str,
-    unit: Unit,
-    values: Mapping[str, Number],
-    *,
-    metric: str,
-    relation: str,
-    better: Literal["higher", "lower"] | None = None,
-    note: str | None = None,
-) -> Tile:
-    """A tile of `values` keyed current, previous and year_ago (a missing one: None)."""
-    return Tile(
-        key=key,
-        label=label,
-        unit=unit,
-        value=values.get("current"),
-        previous=values.get("previous"),
-        year_ago=values.get("year_ago"),
-        better=better,
-        definition=definition(metric),
-        as_of=ctx.stamp(relation),
-        drill=ctx.link("rows/" + relation),
-        note=note,
-    )
 
 
 def span_series(name: str, spans: Sequence[Span], found: Mapping[Key, T], pick: Pick[T], group: str = "") -> Series:

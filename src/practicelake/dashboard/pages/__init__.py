@@ -6,14 +6,14 @@ looked up here; `build` is the one entry point the web app and the API call."""
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from practicelake.access.permissions import MATRIX, allows
 from practicelake.access.principals import Principal
 from practicelake.access.roles import EVERY_PRACTICE
 from practicelake.dashboard.context import PageContext
-from practicelake.dashboard.view import PageView
+from practicelake.dashboard.view import Attention, Chart, PageView, PeriodView, Table, Tile
 
 
 @dataclass(frozen=True)
@@ -77,3 +77,33 @@ def builder(page: Page) -> Callable[[PageContext], PageView]:
 def build(page: Page, context: PageContext) -> PageView:
     """The page's data, read as `context.principal` (the caller has checked `may_see`)."""
     return builder(page)(context)
+
+
+def page_view(
+    ctx: PageContext,
+    key: str,
+    *,
+    tiles: Sequence[Tile] = (),
+    attention: Sequence[Attention] = (),
+    charts: Sequence[Chart] = (),
+    tables: Sequence[Table] = (),
+    notes: Sequence[str] = (),
+    period: PeriodView | None = None,
+) -> PageView:
+    """The page `key` of the practice with these parts; the period shown is the context's
+    unless the page fixes its own."""
+    return PageView(
+        page=key,
+        title=BY_KEY[key].title,
+        practice_id=ctx.practice_id,
+        practice_name=ctx.practice.name or ctx.practice_id,
+        currency=ctx.practice.currency,
+        locale=ctx.practice.locale,
+        period=period or ctx.period_view(),
+        filters=ctx.filters,
+        tiles=list(tiles),
+        attention=list(attention),
+        charts=list(charts),
+        tables=list(tables),
+        notes=list(notes),
+    )

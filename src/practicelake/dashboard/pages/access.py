@@ -10,7 +10,6 @@ from practicelake.dashboard.access_queries import sql
 from practicelake.dashboard.access_queries.charts import (
     hour_labels,
     ignored_filters,
-    page_view,
     span_series,
     trend_chart,
     weekday_hour_series,
@@ -30,6 +29,7 @@ from practicelake.dashboard.access_queries.figures import (
 from practicelake.dashboard.access_queries.providers import by_provider, comparison_table, schedule_chart
 from practicelake.dashboard.context import PageContext
 from practicelake.dashboard.definitions import definition
+from practicelake.dashboard.pages import page_view
 from practicelake.dashboard.tiles import TileSpec
 from practicelake.dashboard.tiles.access import kept_tile, no_show_tile
 from practicelake.dashboard.view import Chart, PageView, Target, Tile

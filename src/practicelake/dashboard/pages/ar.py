@@ -11,11 +11,12 @@ from decimal import Decimal
 
 from practicelake.dashboard.billing.cycle import Spec, ar_dates, ar_tiles
 from practicelake.dashboard.billing.figures import Key, Receivable, receivables, shown
-from practicelake.dashboard.billing.frame import NO_LOCATION, chart, page_view, sees, sees_money, span_series
+from practicelake.dashboard.billing.frame import NO_LOCATION, chart, sees, sees_money, span_series
 from practicelake.dashboard.billing.spans import Span, month_end, shown_end, trend
 from practicelake.dashboard.context import PageContext
 from practicelake.dashboard.definitions import definition
 from practicelake.dashboard.filters import Period
+from practicelake.dashboard.pages import page_view
 from practicelake.dashboard.view import Chart, Column, PageView, Series, Table, Tile
 
 BUCKETS = ("0-30 days", "31-60 days", "61-90 days", "91-120 days", "Over 120 days")

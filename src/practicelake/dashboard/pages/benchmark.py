@@ -14,10 +14,11 @@ from typing import Any
 
 from practicelake.dashboard.billing import sql
 from practicelake.dashboard.billing.figures import activity, as_of_dates, ratio, receivables, service
-from practicelake.dashboard.billing.frame import chart, page_view, sees, sees_money
+from practicelake.dashboard.billing.frame import chart, sees, sees_money
 from practicelake.dashboard.billing.spans import Span, month_end
 from practicelake.dashboard.context import PageContext
 from practicelake.dashboard.filters import Period, trend_months
+from practicelake.dashboard.pages import page_view
 from practicelake.dashboard.view import Chart, Column, Number, PageView, Series, Table, Unit
 
 MONTHS = 13

@@ -15,7 +15,6 @@ from practicelake.dashboard.billing.frame import (
     chart,
     group_series,
     groups_of,
-    page_view,
     sees,
     sees_money,
     span_series,
@@ -23,6 +22,7 @@ from practicelake.dashboard.billing.frame import (
 from practicelake.dashboard.billing.spans import Span, compared, trend
 from practicelake.dashboard.context import PageContext
 from practicelake.dashboard.definitions import definition
+from practicelake.dashboard.pages import page_view
 from practicelake.dashboard.view import Chart, Column, PageView, Table, Tile
 
 RELATION = "denial_daily"

@@ -11,7 +11,6 @@ from practicelake.dashboard.access_queries import sql
 from practicelake.dashboard.access_queries.charts import (
     hour_labels,
     ignored_filters,
-    page_view,
     span_series,
     trend_chart,
     weekday_hour_series,
@@ -27,6 +26,7 @@ from practicelake.dashboard.access_queries.figures import (
 )
 from practicelake.dashboard.context import PageContext
 from practicelake.dashboard.definitions import definition
+from practicelake.dashboard.pages import page_view
 from practicelake.dashboard.tiles import TileSpec
 from practicelake.dashboard.view import Cell, Chart, Column, PageView, Series, Table, Tile, Unit
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from practicelake.access.permissions import curated_tables
 from practicelake.dashboard.context import PageContext
-from practicelake.dashboard.pages import BY_KEY
+from practicelake.dashboard.pages import page_view
 from practicelake.dashboard.view import Attention, Cell, Column, Definition, PageView, Table, Tile, Unit
 
 FILES_SHOWN = 40
@@ -125,17 +125,4 @@ def build(ctx: PageContext) -> PageView:
             f"The files table shows {FILES_SHOWN} of {len(files)} files: failed, then not reconciling, then the newest."
         )
     notes.append("The period and filters do not apply here: data health is of every file the practice sent.")
-    return PageView(
-        page="health",
-        title=BY_KEY["health"].title,
-        practice_id=ctx.practice_id,
-        practice_name=ctx.practice.name or ctx.practice_id,
-        currency=ctx.practice.currency,
-        locale=ctx.practice.locale,
-        period=ctx.period_view(),
-        filters=ctx.filters,
-        tiles=tiles,
-        attention=attention,
-        tables=tables,
-        notes=notes,
-    )
+    return page_view(ctx, "health", tiles=tiles, attention=attention, tables=tables, notes=notes)

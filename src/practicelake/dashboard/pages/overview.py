@@ -5,7 +5,7 @@ the attention items of each area are drawn by that area's module (dashboard.tile
 from __future__ import annotations
 
 from practicelake.dashboard.context import PageContext
-from practicelake.dashboard.pages import BY_KEY, datasets_seen
+from practicelake.dashboard.pages import datasets_seen, page_view
 from practicelake.dashboard.tiles.access import access_attention, access_tiles
 from practicelake.dashboard.tiles.revenue import revenue_attention, revenue_tiles
 from practicelake.dashboard.view import PageView
@@ -24,16 +24,4 @@ def build(ctx: PageContext) -> PageView:
         notes.append("Nothing needs attention in this period.")
     if any(getattr(ctx.filters, name) for name in ("provider", "location", "payer")):
         notes.append("Each tile applies the filters that fit its figure; its definition says which.")
-    return PageView(
-        page="overview",
-        title=BY_KEY["overview"].title,
-        practice_id=ctx.practice_id,
-        practice_name=ctx.practice.name or ctx.practice_id,
-        currency=ctx.practice.currency,
-        locale=ctx.practice.locale,
-        period=ctx.period_view(),
-        filters=ctx.filters,
-        tiles=tiles,
-        attention=attention,
-        notes=notes,
-    )
+    return page_view(ctx, "overview", tiles=tiles, attention=attention, notes=notes)

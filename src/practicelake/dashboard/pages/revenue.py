@@ -23,13 +23,13 @@ from practicelake.dashboard.billing.frame import (
     chart,
     group_series,
     groups_of,
-    page_view,
     sees,
     sees_money,
     span_series,
 )
 from practicelake.dashboard.billing.spans import Span, compared, trend
 from practicelake.dashboard.context import PageContext
+from practicelake.dashboard.pages import page_view
 from practicelake.dashboard.view import Chart, PageView, Tile
 
 SERVICE_BASIS = (

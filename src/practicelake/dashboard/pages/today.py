@@ -9,11 +9,12 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from practicelake.dashboard.access_queries import sql
-from practicelake.dashboard.access_queries.charts import hour_labels, ignored_filters, page_view
+from practicelake.dashboard.access_queries.charts import hour_labels, ignored_filters
 from practicelake.dashboard.access_queries.figures import Counts, Span, counts, measure_of, percentiles, values_of
 from practicelake.dashboard.context import PageContext
 from practicelake.dashboard.definitions import definition
 from practicelake.dashboard.filters import Period
+from practicelake.dashboard.pages import page_view
 from practicelake.dashboard.tiles import compared_tile
 from practicelake.dashboard.view import Cell, Chart, Column, PageView, PeriodView, Series, Table, Tile, Unit
 
