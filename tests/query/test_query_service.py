@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from curated_lake import VISITS, write_table
+from curated_lake import PAYER_MIX, PAYER_MIX_ROWS, VISITS, write_table
 from pyiceberg.catalog import Catalog
 
 from lakes import local_settings
 from practicelake.curate.snapshots import record_current
 from practicelake.lakehouse.catalog import ensure_table, open_catalog
 from practicelake.query import Limits, QueryFailed, QueryRefused, QueryService, Scope
+from practicelake.query.scope import View
 from practicelake.query.errors import Reason
 from practicelake.settings import Settings
 
@@ -298,3 +299,44 @@ def test_a_closed_service_answers_no_more(catalog: Catalog) -> None:
 def test_at_least_one_query_process(catalog: Catalog) -> None:
     with pytest.raises(ValueError, match="at least one"):
         QueryService(catalog, workers=0)
+
+
+def test_an_answer_is_given_again_only_for_the_same_question(service: QueryService) -> None:
+    query = "select practice_id, sum(visits) as n from visits where month >= $since group by 1 order by 1"
+    since = {"since": date(2024, 1, 1)}
+    first = service.run(query, P001, since)
+    assert service.run(query, P001, since).to_pylist() == first.to_pylist()
+    assert service.stats().answered_again == 1
+    # Another scope, other parameters or another text: asked again, never the kept answer.
+    assert service.run(query, P002, since).column("practice_id").to_pylist() == ["P002"]
+    assert service.run(query, Scope(None), since).column("practice_id").to_pylist() == ["P001", "P002"]
+    assert service.run(query, P001, {"since": date(2030, 1, 1)}).num_rows == 0
+    assert service.run(query, P001, {"since": "2024-01-01"}).to_pylist() == first.to_pylist()
+    assert service.run(query + " ", P001, since).to_pylist() == first.to_pylist()
+    assert service.stats().answered_again == 1
+
+
+def test_a_kept_answer_never_crosses_scopes_with_the_same_practices(service: QueryService) -> None:
+    # Same practices, but one scope hides a column and sees fewer relations: the key is the
+    # whole scope, not its practices.
+    query = "select sum(visits) as n from visits"
+    plain = Scope.per_relation({"visits": View(frozenset({"P001"}))})
+    hiding = Scope.per_relation({"visits": View(frozenset({"P001"}), frozenset({"visits"}))})
+    assert service.run(query, plain).to_pylist() == [{"n": 30}]
+    with pytest.raises(QueryFailed):
+        service.run(query, hiding)
+    assert service.stats().answered_again == 0
+
+
+def test_a_new_curate_is_never_answered_from_before(service: QueryService, catalog: Catalog) -> None:
+    query = "select sum(visits) as n from visits"
+    assert service.run(query, P001).to_pylist() == [{"n": 30}]
+    assert service.run(query, P001).to_pylist() == [{"n": 30}]
+    row = {"practice_id": "P001", "month": date(2024, 3, 1), "visits": 5, "charges": None, "no_show_rate": None}
+    write_table(catalog, "visits", VISITS, [row])
+    assert service.run(query, P001).to_pylist() == [{"n": 35}]
+    # A table the query does not read moved: the kept answer still holds.
+    write_table(catalog, "payer_mix", PAYER_MIX, PAYER_MIX_ROWS[:1])
+    again = service.stats().answered_again
+    assert service.run(query, P001).to_pylist() == [{"n": 35}]
+    assert service.stats().answered_again == again + 1

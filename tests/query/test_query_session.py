@@ -14,7 +14,7 @@ from sqlglot import exp
 
 from practicelake.query.errors import QueryFailed, QueryRefused, Reason
 from practicelake.query.guard import check
-from practicelake.query.session import Limits, execute, locked_connection, run
+from practicelake.query.session import Limits, execute, locked_connection, locked_database, run, session_on
 
 VISITS = pa.table({"practice_id": ["P001", "P001", "P002"], "visits": [10, 20, 900]})
 NUMBERS = pa.table({"n": list(range(2_000))})
@@ -185,3 +185,45 @@ def test_refusals_carry_their_reason() -> None:
     with pytest.raises(QueryFailed) as failed:
         run(RELATIONS, check("select nope from visits", {"visits"}), Limits())
     assert failed.value.reason is Reason.ENGINE
+
+
+SNOOPING = [
+    "select * from secret_visits",
+    "select * from temp.secret_visits",
+    "select * from temp.main.secret_visits",
+    "select * from memory.secret_visits",
+    "select * from main.secret_visits",
+]
+
+
+@pytest.mark.parametrize("sql", SNOOPING)
+def test_a_session_cannot_read_another_sessions_relations(sql: str) -> None:
+    # A query process opens every scope's session on one database: each is a cursor whose
+    # views the others cannot name.
+    database = locked_database(Limits())
+    try:
+        theirs = session_on(database, {"secret_visits": VISITS})
+        mine = session_on(database, {"numbers": NUMBERS})
+        assert theirs.execute("select count(*) from secret_visits").fetchall() == [(3,)]
+        with pytest.raises(duckdb.CatalogException):
+            mine.execute(sql).fetchall()
+        listed = mine.execute(
+            "select view_name from duckdb_views() union all select table_name from information_schema.tables"
+        ).fetchall()
+        assert ("secret_visits",) not in listed
+        assert ("numbers",) in listed
+    finally:
+        database.close()
+
+
+def test_every_session_on_a_database_is_locked() -> None:
+    database = locked_database(Limits())
+    try:
+        later = session_on(database, RELATIONS)
+        for sql in ("set memory_limit = '64GB'", "set enable_external_access = true"):
+            with pytest.raises(duckdb.Error):
+                later.execute(sql)
+        with pytest.raises(duckdb.Error):
+            later.execute("select * from read_csv('/etc/passwd')").fetchall()
+    finally:
+        database.close()

@@ -16,7 +16,7 @@ with the defaults:
 - per query: 30 s (guard, load and run; the process is killed 2 s after), 100,000 rows and
   128 MiB of result, 1 GB of DuckDB memory (query.session);
 - per query process: 4 GiB of address space (RLIMIT_AS), CPU time per query of the time limit
-  for each thread plus 5 s (RLIMIT_CPU), 512 MiB of cached rows and 32 sessions;
+  for each thread plus 5 s (RLIMIT_CPU), 512 MiB of cached rows and 256 sessions;
 - two query processes (`workers`), of which one reader's scope holds at most one at a time.
 The serving process holds no rows but the results in flight: its budget is about 0.3 GiB plus
 those (0.2 GiB at its peak through the abuse tests). Beside it run its zygote (about 0.15 GiB
@@ -26,6 +26,7 @@ its address space (about 0.17 GiB resident when idle, plus its cached rows)."""
 from __future__ import annotations
 
 import hashlib
+import pickle
 import threading
 import time
 import weakref
@@ -47,7 +48,13 @@ ZONE = "curated"
 CACHE_BYTES = 512 * 1024 * 1024
 WORKERS = 2
 CHECKED_QUERIES = 512  # the guard's verdicts kept, by query text and relations
+RESULT_BYTES = 64 * 1024 * 1024  # answers kept, in all
+LARGEST_KEPT = 1024 * 1024  # an answer larger than this is not kept
 CHECKS = "guard verdicts"  # the owner of requests that only ask the guard
+
+# (the query text's digest, the scope, (relation, pinned snapshot) of what it reads, the digest
+# of its parameters): an answer is only ever given again to the same scope.
+AnswerKey = tuple[bytes, Scope, tuple[tuple[str, int | None], ...], bytes]
 
 __all__ = ["CACHE_BYTES", "QueryService", "ServiceStats"]
 
@@ -65,6 +72,9 @@ class ServiceStats:
     workers_started: int
     workers_replaced: int
     """Query processes killed or lost (a query past its limits) and started again."""
+    answered_again: int = 0
+    """Queries answered from an earlier answer: the same text, parameters and scope over the
+    same pinned snapshots, without a query process."""
 
 
 class QueryService:
@@ -72,7 +82,10 @@ class QueryService:
     shared by threads. Its query processes keep each table's scoped rows per pinned snapshot,
     the guard's verdict per query text and a locked session per scope and tables read, so that
     a dashboard's repeated queries cost their execution only; a scope's queries go back to the
-    process that served it last when it is free. It reads the pins again after
+    process that served it last when it is free. Answers up to LARGEST_KEPT are kept here (up
+    to RESULT_BYTES in all) by query text, parameters, scope and the pinned snapshots the query
+    reads: the same question over the same snapshots is answered again without a query process
+    (and is still audited by the reader, like any read). It reads the pins again after
     `freshness_seconds`: a completed curate is served at most that much later.
 
     `cache_bytes` is per query process; `workers` is how many query processes run at most
@@ -96,11 +109,19 @@ class QueryService:
         self._lock = threading.Lock()
         self._queries = self._refused = self._opened = 0
         self._scanned: Counter[str] = Counter()
+        self._answers: OrderedDict[AnswerKey, pa.Table] = OrderedDict()
+        self._answer_bytes = self._again = 0
+        self._closed = False
         # Also at exit: a query process must not outlive the service.
         weakref.finalize(self, self._pool.close)
 
     def close(self) -> None:
-        """Stop the query processes (also done when the service is collected, or at exit)."""
+        """Stop the query processes (also done when the service is collected, or at exit) and
+        forget the kept answers: a closed service answers nothing."""
+        with self._lock:
+            self._closed = True
+            self._answers.clear()
+            self._answer_bytes = 0
         self._pool.close()
 
     def __enter__(self) -> QueryService:
@@ -126,6 +147,10 @@ class QueryService:
             wanted = set(names)
             chosen = {name: pins[name] for name in sorted(wanted) if name in pins}
             request = worker.Run(sql, names, scope, chosen, dict(parameters or {}))
+            key = self._answer_key(request)
+            kept = self._answer(key)
+            if kept is not None:
+                return kept
             try:
                 reply = self._pool.call(scope, request, self.limits.seconds)
             except BaseException:
@@ -138,6 +163,7 @@ class QueryService:
                 raise error
             if reply.table is None:
                 raise QueryFailed("the query process sent no rows", Reason.STOPPED)
+            self._keep(self._answer_key(request) if key is None else key, reply.table)
             return reply.table
         except BaseException:
             with self._lock:
@@ -168,6 +194,7 @@ class QueryService:
                 sessions_opened=self._opened,
                 workers_started=self._pool.started,
                 workers_replaced=self._pool.replaced,
+                answered_again=self._again,
             )
 
     def _visible(self, scope: Scope) -> list[str]:
@@ -201,6 +228,40 @@ class QueryService:
                 return False, None
             self._verdicts.move_to_end(key)
             return True, self._verdicts[key]
+
+    def _answer_key(self, request: worker.Run) -> AnswerKey | None:
+        """What makes an answer the same: the query text, its parameters, the scope, and the
+        pinned snapshot of each relation the guard said it reads (None: not yet asked)."""
+        known, reads = self._remembered(request.sql, request.relations)
+        if not known or reads is None:
+            return None
+        pins = sorted((name, request.pins[name].snapshot_id) for name in request.pins if name.lower() in reads)
+        try:
+            values = pickle.dumps(sorted(request.parameters.items()))
+        except Exception:
+            return None
+        return (_digest(request.sql), request.scope, tuple(pins), hashlib.sha256(values).digest())
+
+    def _answer(self, key: AnswerKey | None) -> pa.Table | None:
+        with self._lock:
+            if key is None or self._closed:
+                return None
+            table = self._answers.get(key)
+            if table is not None:
+                self._answers.move_to_end(key)
+                self._again += 1
+            return table
+
+    def _keep(self, key: AnswerKey | None, table: pa.Table) -> None:
+        if key is None or table.nbytes > LARGEST_KEPT:
+            return
+        with self._lock:
+            if key in self._answers or self._closed:
+                return
+            self._answers[key] = table
+            self._answer_bytes += table.nbytes
+            while self._answer_bytes > RESULT_BYTES:
+                self._answer_bytes -= self._answers.popitem(last=False)[1].nbytes
 
     def _pinned(self) -> dict[str, Pin]:
         seen_at, pins = self._pins

@@ -8,7 +8,7 @@ never copied between processes."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -17,6 +17,7 @@ from pyiceberg.expressions import AlwaysTrue, BooleanExpression, In, Reference
 from pyiceberg.table import Table
 
 from practicelake.curate.snapshots import Pin, open_pinned
+from practicelake.query import files
 from practicelake.query.errors import QueryFailed, Reason
 from practicelake.query.scope import Scope
 
@@ -34,8 +35,13 @@ class CuratedTables:
         self.cache_bytes = cache_bytes
         self.scanned: list[str] = []
         """The name of every table read from Iceberg since the caller last cleared it."""
+        self.evicted: set[CacheKey] = set()
+        """The entries dropped for the budget since the caller last cleared it: a session that
+        still holds one would keep its rows in memory."""
         self._cache: OrderedDict[CacheKey, pa.Table] = OrderedDict()
+        self._bytes = 0
         self._tables: OrderedDict[str, Table] = OrderedDict()  # by metadata file: never changes
+        self._planned: OrderedDict[tuple[str, int], files.Planned | None] = OrderedDict()
 
     def relations(self, read: list[str], scope: Scope, pins: Mapping[str, Pin]) -> dict[str, pa.Table]:
         """Each relation of `read` as `scope` shows it."""
@@ -47,6 +53,16 @@ class CuratedTables:
             relations[name] = rows.drop_columns([c for c in rows.column_names if c in view.hidden])
         return relations
 
+    @staticmethod
+    def keys(read: list[str], scope: Scope, pins: Mapping[str, Pin]) -> set[CacheKey]:
+        """The entries `relations(read, scope, pins)` uses."""
+        found: set[CacheKey] = set()
+        for name in read:
+            view = scope.view(name)
+            assert view is not None
+            found.add((name, pins[name].snapshot_id, view.practices))
+        return found
+
     def rows(self, pin: Pin, scope: Scope) -> pa.Table:
         """The table's rows of the scope's practices, at its pinned snapshot."""
         key: CacheKey = (pin.name, pin.snapshot_id, scope.practices)
@@ -54,7 +70,7 @@ class CuratedTables:
             self._cache.move_to_end(key)
             return self._cache[key]
         try:
-            rows = scan(self._table(pin), pin, scope)
+            rows = scan(self._table(pin), pin, scope, self._plan)
         except FileNotFoundError:
             # Offboarding deletes a practice's rows and the history that held them.
             raise QueryFailed(
@@ -63,9 +79,23 @@ class CuratedTables:
             ) from None
         self.scanned.append(pin.name)
         self._cache[key] = rows
-        while len(self._cache) > 1 and sum(t.nbytes for t in self._cache.values()) > self.cache_bytes:
-            self._cache.popitem(last=False)
+        self._bytes += rows.nbytes
+        while len(self._cache) > 1 and self._bytes > self.cache_bytes:
+            old, dropped = self._cache.popitem(last=False)
+            self._bytes -= dropped.nbytes
+            self.evicted.add(old)
         return rows
+
+    def _plan(self, table: Table, pin: Pin) -> files.Planned | None:
+        """The pinned snapshot's files by practice, planned once (query.files)."""
+        assert pin.snapshot_id is not None
+        key = (pin.name, pin.snapshot_id)
+        if key not in self._planned:
+            self._planned[key] = files.plan(table, pin.snapshot_id)
+            while len(self._planned) > TABLES:
+                self._planned.popitem(last=False)
+        self._planned.move_to_end(key)
+        return self._planned[key]
 
     def _table(self, pin: Pin) -> Table:
         if pin.metadata_location in self._tables:
@@ -78,7 +108,12 @@ class CuratedTables:
         return table
 
 
-def scan(table: Table, pin: Pin, scope: Scope) -> pa.Table:
+Planner = Callable[[Table, Pin], files.Planned | None]
+
+
+def scan(table: Table, pin: Pin, scope: Scope, planner: Planner | None = None) -> pa.Table:
+    """The scope's rows of the pinned snapshot: straight from its practices' files where
+    `planner` plans them (query.files), else through a pyiceberg scan."""
     name = pin.name
     if "practice_id" not in table.schema().column_names:
         raise QueryFailed(
@@ -86,8 +121,11 @@ def scan(table: Table, pin: Pin, scope: Scope) -> pa.Table:
         )
     if pin.snapshot_id is None or (scope.practices is not None and not scope.practices):
         return table.schema().as_arrow().empty_table()
-    rows = table.scan(row_filter=_practice_filter(scope), snapshot_id=pin.snapshot_id).to_arrow()
-    # The filter above is the scope; this only proves it held.
+    planned = None if planner is None else planner(table, pin)
+    rows = None if planned is None else files.read(table, planned, scope.practices)
+    if rows is None:
+        rows = table.scan(row_filter=_practice_filter(scope), snapshot_id=pin.snapshot_id).to_arrow()
+    # The files or the filter above are the scope; this only proves it held.
     if scope.practices is not None:
         inside = pc.is_in(rows["practice_id"], value_set=pa.array(sorted(scope.practices), pa.string()))
         outside = pc.invert(pc.fill_null(inside, False))

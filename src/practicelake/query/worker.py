@@ -24,7 +24,7 @@ import resource
 import signal
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
@@ -40,9 +40,9 @@ from practicelake.query.errors import QueryError, QueryFailed, QueryRefused, Rea
 from practicelake.query.guard import Checked
 from practicelake.query.scope import Scope
 from practicelake.query.session import Limits
-from practicelake.query.tables import CuratedTables
+from practicelake.query.tables import CacheKey, CuratedTables
 
-SESSIONS = 32  # locked sessions kept open
+SESSIONS = 256  # sessions kept open (cursors on the process's one locked database)
 CHECKED_QUERIES = 512  # the guard's verdicts kept, by query text and relations
 CPU_SLACK_SECONDS = 5
 M_ARENA_MAX = -8  # glibc's mallopt parameter
@@ -96,6 +96,8 @@ class QueryProcess:
         self.sessions_opened = 0
         self._checked: OrderedDict[tuple[str, frozenset[str]], Checked] = OrderedDict()
         self._sessions: OrderedDict[SessionKey, duckdb.DuckDBPyConnection] = OrderedDict()
+        self._database: duckdb.DuckDBPyConnection | None = None
+        self._uses: dict[SessionKey, set[CacheKey]] = {}  # the cached rows each session holds
 
     def answer(self, request: Check | Run) -> tuple[dict[str, Any], pa.Buffer | None]:
         """The reply's header and, for rows, their Arrow IPC stream."""
@@ -140,28 +142,51 @@ class QueryProcess:
             raise QueryFailed(f"{', '.join(missing)}: not curated yet (run `practicelake curate`)", Reason.NOT_CURATED)
         chosen = {name: request.pins[name] for name in sources}
         key: SessionKey = (request.scope, tuple(read), tuple((n, pin.snapshot_id) for n, pin in chosen.items()))
-        con = self._session(key, lambda: self.tables.relations(read, request.scope, chosen))
+        con = self._session(key, read, request.scope, chosen)
         left = self.limits.seconds - (time.monotonic() - start)
         if left <= 0:
             raise QueryRefused(f"the query ran longer than {self.limits.seconds:g} s and was stopped", Reason.TIME)
         return session.execute(con, checked.sql, self.limits, _used(checked, request.parameters), seconds=left)
 
     def close(self) -> None:
-        """Close the sessions: DuckDB aborts a process whose connections outlive the interpreter."""
+        """Close the sessions and their database: DuckDB aborts a process whose connections
+        outlive the interpreter."""
         while self._sessions:
             _, con = self._sessions.popitem()
             con.close()
+        if self._database is not None:
+            self._database.close()
+            self._database = None
 
-    def _session(self, key: SessionKey, relations: Callable[[], dict[str, pa.Table]]) -> duckdb.DuckDBPyConnection:
+    def _session(
+        self, key: SessionKey, read: list[str], scope: Scope, pins: Mapping[str, Pin]
+    ) -> duckdb.DuckDBPyConnection:
         if key in self._sessions:
             self._sessions.move_to_end(key)
             return self._sessions[key]
-        con = session.locked_connection(relations(), self.limits)
+        relations = self.tables.relations(read, scope, pins)
+        if self._database is None:
+            self._database = session.locked_database(self.limits)
+        con = session.session_on(self._database, relations)
         self.sessions_opened += 1
         self._sessions[key] = con
+        self._uses[key] = self.tables.keys(read, scope, pins)
         while len(self._sessions) > SESSIONS:
-            self._sessions.popitem(last=False)[1].close()
+            self._close(next(iter(self._sessions)))
+        self._drop_evicted(key)
         return con
+
+    def _drop_evicted(self, keep: SessionKey) -> None:
+        """Close the sessions that hold rows the cache let go of, so that the budget holds;
+        `keep`'s (about to run) is closed at a later call."""
+        evicted = self.tables.evicted
+        for stale in [k for k, used in self._uses.items() if used & evicted and k != keep]:
+            self._close(stale)
+        self.tables.evicted = evicted & self._uses[keep]
+
+    def _close(self, key: SessionKey) -> None:
+        self._sessions.pop(key).close()
+        self._uses.pop(key, None)
 
 
 def main(fd: int) -> None:

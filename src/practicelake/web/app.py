@@ -14,6 +14,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from practicelake.access.permissions import curated_tables
 from practicelake.app import App
 from practicelake.web import auth, headers
 from practicelake.web.routes import admin, api, compare, errors, pages
@@ -38,6 +39,7 @@ def create_app(core: App, *, clock: Clock | None = None, extra_static: Path | No
         openapi_url="/api/v1/openapi.json",
     )
     app.state.core = core
+    curated_tables()  # the models are parsed once, now, not by the first requests all at once
     app.state.clock = clock or utc_now
     headers.install(app)
     auth.install(app)
