@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pytest
-from curated_lake import VISITS, VISIT_ROWS, write_table
+from curated_lake import VISIT_ROWS, VISITS, write_table
 from pyiceberg.catalog import Catalog
 from pyiceberg.expressions import EqualTo
 

@@ -3,13 +3,18 @@ rows its cache lets go of are not kept alive by a session."""
 
 from __future__ import annotations
 
+import importlib
+import json
+import sys
+
 import pyarrow as pa
+import pytest
 from pyiceberg.catalog import Catalog
 
 from practicelake.curate.snapshots import pinned
 from practicelake.query.scope import Scope
 from practicelake.query.session import Limits
-from practicelake.query.worker import QueryProcess, Run
+from practicelake.query.worker import QueryProcess, Run, mark_absent
 
 VISITS = "select practice_id, sum(visits) as visits from visits group by practice_id order by practice_id"
 
@@ -52,3 +57,15 @@ def test_a_session_does_not_outlive_the_rows_the_cache_dropped(catalog: Catalog)
         assert {row["practice_id"] for row in ask(process, catalog, {"P002"})} == {"P002"}
     finally:
         process.close()
+
+
+def test_modules_not_installed_are_marked_absent_and_others_left_alone() -> None:
+    missing = "practicelake_module_that_is_not_installed"
+    try:
+        mark_absent((missing, "json"))
+        assert sys.modules[missing] is None
+        with pytest.raises(ImportError):
+            importlib.import_module(missing)
+        assert sys.modules["json"] is json
+    finally:
+        sys.modules.pop(missing, None)

@@ -18,8 +18,8 @@ from lakes import local_settings
 from practicelake.curate.snapshots import record_current
 from practicelake.lakehouse.catalog import ensure_table, open_catalog
 from practicelake.query import Limits, QueryFailed, QueryRefused, QueryService, Scope
-from practicelake.query.scope import View
 from practicelake.query.errors import Reason
+from practicelake.query.scope import View
 from practicelake.settings import Settings
 
 P001 = Scope.of(["P001"])

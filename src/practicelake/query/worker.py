@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import importlib.util
 import json
 import math
 import pickle
 import resource
 import signal
+import sys
 import time
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
@@ -46,6 +48,7 @@ SESSIONS = 256  # sessions kept open (cursors on the process's one locked databa
 CHECKED_QUERIES = 512  # the guard's verdicts kept, by query text and relations
 CPU_SLACK_SECONDS = 5
 M_ARENA_MAX = -8  # glibc's mallopt parameter
+ABSENT_MODULES = ("pandas",)  # looked for by DuckDB on each bound parameter
 
 # (the scope, the relations read, (table, pinned snapshot) of every table read): a session
 # never serves another scope, and a curate that completes makes new sessions.
@@ -202,6 +205,7 @@ def serve(conn: Connection, catalog: CatalogSpec, limits: Limits, cache_bytes: i
     # Ctrl-C reaches the whole process group: the serving process decides what stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     confine(limits)
+    mark_absent(ABSENT_MODULES)
     process = QueryProcess(catalog.open(), limits, cache_bytes)
     try:
         conn.send_bytes(_json({"ready": True}))
@@ -223,6 +227,15 @@ def serve(conn: Connection, catalog: CatalogSpec, limits: Limits, cache_bytes: i
         return
     finally:
         process.close()
+
+
+def mark_absent(modules: tuple[str, ...]) -> None:
+    """Record modules that are not installed as absent, so that importing them fails at once.
+    DuckDB tries to import pandas for every parameter it binds; without pandas each try walks
+    the whole import path again (about a millisecond for a dashboard query's parameters)."""
+    for name in modules:
+        if name not in sys.modules and importlib.util.find_spec(name) is None:
+            sys.modules[name] = None  # type: ignore[assignment]
 
 
 def confine(limits: Limits) -> None:
