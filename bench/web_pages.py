@@ -52,6 +52,9 @@ class Build:
     page: str
     seconds: float
     issued: list[Issued] = field(default_factory=list)
+    again: bool = False
+    """A repeat of a build made before (the same page, practice and period), which the query
+    service may answer from the answers it kept."""
 
 
 class RecordingReader(Reader):
@@ -112,7 +115,7 @@ def read_path(app: App, pages: list[Page], options: Mapping[str, Any]) -> tuple[
                 if index == 0:
                     cold[page.key] = built.seconds
                 else:
-                    builds.append(built)
+                    builds.append(Build(built.page, built.seconds, built.issued, again=index > 1 or ctx is made[0][1]))
     builds = [b for b in builds if b.page not in failed]
     return builds, {"today": today.isoformat(), "practices": practices, "cold": cold, "failed": failed}
 
@@ -167,7 +170,14 @@ def measure(work: Path, settings: Settings, options: Mapping[str, Any]) -> dict[
     return {
         "seconds": ours_seconds,
         "pages": per_page,
-        "all": {"ours": percentiles([b.seconds for b in builds]), "floor": percentiles(plain)},
+        "all": {
+            "ours": percentiles([b.seconds for b in builds]),
+            "first": percentiles([b.seconds for b in builds if not b.again]),
+            "again": percentiles([b.seconds for b in builds if b.again]),
+            "floor": percentiles(plain),
+            "floor_first": percentiles([s for b, s in zip(builds, plain, strict=True) if not b.again]),
+            "floor_again": percentiles([s for b, s in zip(builds, plain, strict=True) if b.again]),
+        },
         "differing_queries": differing,
         "queries": sum(len(b.issued) for b in builds),
         "notes": notes + [f"page {key}: failed ({why}), not measured" for key, why in about["failed"].items()],
