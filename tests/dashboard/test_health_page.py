@@ -84,3 +84,9 @@ def test_no_raw_file_hash_is_on_the_page(lake: App) -> None:
     text = health(lake).model_dump_json()
     manifest = lake.catalog.load_table("ops.raw_files").scan().to_arrow().to_pylist()
     assert not any(row["sha256"] in text for row in manifest if row.get("sha256"))
+
+
+def test_the_period_and_filters_do_not_apply(lake: App) -> None:
+    view = health(lake)
+    assert view.filtered is False
+    assert any("do not apply" in note for note in view.notes)

@@ -22,7 +22,7 @@ def by_rows(table: pa.Table) -> list[tuple[object, ...]]:
     return sorted(tuple(row.values()) for row in table.to_pylist())
 
 
-@pytest.mark.parametrize("practices", SCOPES, ids=str)
+@pytest.mark.parametrize("practices", SCOPES, ids=["P001", "P002", "both", "absent", "every"])
 def test_the_files_hold_what_the_scan_returns(catalog: Catalog, practices: frozenset[str] | None) -> None:
     # A second batch: a practice with two files at the snapshot.
     write_table(catalog, "visits", VISITS, VISIT_ROWS[:1])

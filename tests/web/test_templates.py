@@ -347,3 +347,12 @@ def test_rows_and_attention() -> None:
     assert not render_page(quiet).by_class("section--attention"), "no attention section without items"
     items = render_page(sample_view()).by_class("attention__item")
     assert [i.by_class("severity")[0].text() for i in items] == ["Critical", "Warning"]
+
+
+def test_a_page_the_filters_do_not_apply_to_shows_no_filter_bar() -> None:
+    filtered = render_page(sample_view())
+    assert filtered.find("form", **{"class": "filters"})
+    assert filtered.by_class("page-header__period")
+    unfiltered = render_page(sample_view().model_copy(update={"filtered": False}))
+    assert not unfiltered.find("form", **{"class": "filters"})
+    assert not unfiltered.by_class("page-header__period")

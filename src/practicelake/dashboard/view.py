@@ -118,6 +118,8 @@ class PeriodView(Strict):
 class PageView(Strict):
     page: str
     title: str
+    filtered: bool = True
+    """Whether the period and filters apply (and the filter bar shows)."""
     practice_id: str
     practice_name: str
     currency: str

@@ -27,6 +27,8 @@ class Page:
     module: str | None = None
     """The module of this package whose `build(PageContext) -> PageView` draws the page's data;
     None for a page the web app draws itself (administration)."""
+    filtered: bool = True
+    """Whether the period and filters apply to the page (not to data health: every file)."""
 
 
 PRACTICE_DATASETS = frozenset({"access", "flow", "revenue", "ar", "denials", "productivity"})
@@ -40,7 +42,7 @@ PAGES: tuple[Page, ...] = (
     Page("denials", "Denials", frozenset({"denials"}), module="denials"),
     Page("providers", "Providers", frozenset({"productivity"}), module="providers"),
     Page("benchmark", "Benchmark", frozenset({"benchmark"}), module="benchmark"),
-    Page("health", "Data health", duty="operations", module="health"),
+    Page("health", "Data health", duty="operations", module="health", filtered=False),
     Page("admin", "Administration", duty="users"),
 )
 BY_KEY = {page.key: page for page in PAGES}
@@ -95,6 +97,7 @@ def page_view(
     return PageView(
         page=key,
         title=BY_KEY[key].title,
+        filtered=BY_KEY[key].filtered,
         practice_id=ctx.practice_id,
         practice_name=ctx.practice.name or ctx.practice_id,
         currency=ctx.practice.currency,
