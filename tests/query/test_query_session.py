@@ -15,6 +15,7 @@ from sqlglot import exp
 from practicelake.query.errors import QueryFailed, QueryRefused, Reason
 from practicelake.query.guard import check
 from practicelake.query.session import Limits, execute, locked_connection, locked_database, run, session_on
+from practicelake.query.sessions import Session
 
 VISITS = pa.table({"practice_id": ["P001", "P001", "P002"], "visits": [10, 20, 900]})
 NUMBERS = pa.table({"n": list(range(2_000))})
@@ -225,5 +226,23 @@ def test_every_session_on_a_database_is_locked() -> None:
                 later.execute(sql)
         with pytest.raises(duckdb.Error):
             later.execute("select * from read_csv('/etc/passwd')").fetchall()
+    finally:
+        database.close()
+
+
+@pytest.mark.parametrize("sql", SNOOPING)
+def test_a_session_cannot_read_the_tables_another_session_holds(sql: str) -> None:
+    # Sessions hold what they read as temporary tables of their own cursor (query.sessions).
+    database = locked_database(Limits())
+    try:
+        theirs = Session(database.cursor())
+        theirs.hold("secret_visits", 1, VISITS)
+        mine = Session(database.cursor())
+        mine.hold("numbers", 1, NUMBERS)
+        assert theirs.cursor.execute("select count(*) from secret_visits").fetchall() == [(3,)]
+        with pytest.raises(duckdb.CatalogException):
+            mine.cursor.execute(sql).fetchall()
+        listed = mine.cursor.execute("select table_name from duckdb_tables()").fetchall()
+        assert listed == [("numbers",)]
     finally:
         database.close()

@@ -16,12 +16,13 @@ with the defaults:
 - per query: 30 s (guard, load and run; the process is killed 2 s after), 100,000 rows and
   128 MiB of result, 1 GB of DuckDB memory (query.session);
 - per query process: 4 GiB of address space (RLIMIT_AS), CPU time per query of the time limit
-  for each thread plus 5 s (RLIMIT_CPU), 512 MiB of cached rows and 256 sessions;
+  for each thread plus 5 s (RLIMIT_CPU), 512 MiB of rows held by its sessions (one per
+  scope, at most 256; DuckDB's memory limit is the query's plus these 512 MiB);
 - two query processes (`workers`), of which one reader's scope holds at most one at a time.
 The serving process holds no rows but the results in flight: its budget is about 0.3 GiB plus
 those (0.2 GiB at its peak through the abuse tests). Beside it run its zygote (about 0.15 GiB
 resident, mostly shared with the query processes it forks) and each query process, within
-its address space (about 0.17 GiB resident when idle, plus its cached rows)."""
+its address space (about 0.17 GiB resident when idle, plus the rows its sessions hold)."""
 
 from __future__ import annotations
 

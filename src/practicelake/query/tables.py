@@ -1,6 +1,7 @@
 """The curated tables as a scope shows them: each table's rows of the scope's practices, read
 at the snapshot its pin names, with the columns the scope hides left out. Kept in memory, per
-(table, snapshot, practices), up to a byte budget; a pin that moves makes a new entry.
+(table, snapshot, practices), up to a byte budget (the query process gives it none: its
+sessions hold what was read); a pin that moves makes a new entry.
 
 This runs in the query process (query.worker), so that rows are read once per process and
 never copied between processes."""
@@ -35,9 +36,6 @@ class CuratedTables:
         self.cache_bytes = cache_bytes
         self.scanned: list[str] = []
         """The name of every table read from Iceberg since the caller last cleared it."""
-        self.evicted: set[CacheKey] = set()
-        """The entries dropped for the budget since the caller last cleared it: a session that
-        still holds one would keep its rows in memory."""
         self._cache: OrderedDict[CacheKey, pa.Table] = OrderedDict()
         self._bytes = 0
         self._tables: OrderedDict[str, Table] = OrderedDict()  # by metadata file: never changes
@@ -52,16 +50,6 @@ class CuratedTables:
             rows = self.rows(pins[name], Scope(view.practices))
             relations[name] = rows.drop_columns([c for c in rows.column_names if c in view.hidden])
         return relations
-
-    @staticmethod
-    def keys(read: list[str], scope: Scope, pins: Mapping[str, Pin]) -> set[CacheKey]:
-        """The entries `relations(read, scope, pins)` uses."""
-        found: set[CacheKey] = set()
-        for name in read:
-            view = scope.view(name)
-            assert view is not None
-            found.add((name, pins[name].snapshot_id, view.practices))
-        return found
 
     def rows(self, pin: Pin, scope: Scope) -> pa.Table:
         """The table's rows of the scope's practices, at its pinned snapshot."""
@@ -81,9 +69,7 @@ class CuratedTables:
         self._cache[key] = rows
         self._bytes += rows.nbytes
         while len(self._cache) > 1 and self._bytes > self.cache_bytes:
-            old, dropped = self._cache.popitem(last=False)
-            self._bytes -= dropped.nbytes
-            self.evicted.add(old)
+            self._bytes -= self._cache.popitem(last=False)[1].nbytes
         return rows
 
     def _plan(self, table: Table, pin: Pin) -> files.Planned | None:

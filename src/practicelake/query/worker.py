@@ -1,8 +1,9 @@
 """The query process: where readers' queries are checked and run, apart from the process that
 serves them all (query.pool starts and replaces these processes).
 
-Each one holds the scoped rows it has read (query.tables), the guard's verdicts and a locked
-session per scope and tables read, and answers one request at a time. Before the first it
+Each one holds the guard's verdicts and a locked session per scope, which keeps the scoped rows
+its queries have read as DuckDB tables (query.sessions, read through query.tables), and
+answers one request at a time. Before the first it
 caps itself: its address space at `Limits.address_space` (RLIMIT_AS, hard: it cannot be
 raised again), no core files, and for each request its CPU time at the query's time limit
 for every DuckDB thread and the process's own, plus CPU_SLACK_SECONDS (RLIMIT_CPU: past it
@@ -42,17 +43,14 @@ from practicelake.query.errors import QueryError, QueryFailed, QueryRefused, Rea
 from practicelake.query.guard import Checked
 from practicelake.query.scope import Scope
 from practicelake.query.session import Limits
-from practicelake.query.tables import CacheKey, CuratedTables
+from practicelake.query.sessions import Sessions
+from practicelake.query.tables import CuratedTables
 
-SESSIONS = 256  # sessions kept open (cursors on the process's one locked database)
+SESSIONS = 256  # sessions kept open, one per scope (query.sessions)
 CHECKED_QUERIES = 512  # the guard's verdicts kept, by query text and relations
 CPU_SLACK_SECONDS = 5
 M_ARENA_MAX = -8  # glibc's mallopt parameter
 ABSENT_MODULES = ("pandas",)  # looked for by DuckDB on each bound parameter
-
-# (the scope, the relations read, (table, pinned snapshot) of every table read): a session
-# never serves another scope, and a curate that completes makes new sessions.
-SessionKey = tuple[Scope, tuple[str, ...], tuple[tuple[str, int | None], ...]]
 
 
 @dataclass(frozen=True)
@@ -95,18 +93,16 @@ class QueryProcess:
 
     def __init__(self, catalog: Catalog, limits: Limits, cache_bytes: int) -> None:
         self.limits = limits
-        self.tables = CuratedTables(catalog, cache_bytes)
-        self.sessions_opened = 0
+        # The sessions hold the rows (as DuckDB's own tables): the reader keeps only the last read.
+        self.tables = CuratedTables(catalog, 0)
+        self.sessions = Sessions(limits, cache_bytes, SESSIONS)
         self._checked: OrderedDict[tuple[str, frozenset[str]], Checked] = OrderedDict()
-        self._sessions: OrderedDict[SessionKey, duckdb.DuckDBPyConnection] = OrderedDict()
-        self._database: duckdb.DuckDBPyConnection | None = None
-        self._uses: dict[SessionKey, set[CacheKey]] = {}  # the cached rows each session holds
 
     def answer(self, request: Check | Run) -> tuple[dict[str, Any], pa.Buffer | None]:
         """The reply's header and, for rows, their Arrow IPC stream."""
         start = time.monotonic()
         self.tables.scanned.clear()
-        opened = self.sessions_opened
+        opened = self.sessions.opened
         checked: Checked | None = None
         header: dict[str, Any] = {}
         payload: pa.Buffer | None = None
@@ -123,7 +119,7 @@ class QueryProcess:
             header["retire"] = header["reason"] in (Reason.MEMORY, Reason.UNEXPECTED)
         header["reads"] = None if checked is None else sorted(checked.reads)
         header["scanned"] = list(self.tables.scanned)
-        header["opened"] = self.sessions_opened - opened
+        header["opened"] = self.sessions.opened - opened
         return header, payload
 
     def check(self, sql: str, relations: frozenset[str]) -> Checked:
@@ -144,8 +140,11 @@ class QueryProcess:
         if missing:
             raise QueryFailed(f"{', '.join(missing)}: not curated yet (run `practicelake curate`)", Reason.NOT_CURATED)
         chosen = {name: request.pins[name] for name in sources}
-        key: SessionKey = (request.scope, tuple(read), tuple((n, pin.snapshot_id) for n, pin in chosen.items()))
-        con = self._session(key, read, request.scope, chosen)
+
+        def rows(name: str) -> pa.Table:
+            return self.tables.relations([name], request.scope, chosen)[name]
+
+        con = self.sessions.ready(request.scope, read, chosen, rows)
         left = self.limits.seconds - (time.monotonic() - start)
         if left <= 0:
             raise QueryRefused(f"the query ran longer than {self.limits.seconds:g} s and was stopped", Reason.TIME)
@@ -154,42 +153,7 @@ class QueryProcess:
     def close(self) -> None:
         """Close the sessions and their database: DuckDB aborts a process whose connections
         outlive the interpreter."""
-        while self._sessions:
-            _, con = self._sessions.popitem()
-            con.close()
-        if self._database is not None:
-            self._database.close()
-            self._database = None
-
-    def _session(
-        self, key: SessionKey, read: list[str], scope: Scope, pins: Mapping[str, Pin]
-    ) -> duckdb.DuckDBPyConnection:
-        if key in self._sessions:
-            self._sessions.move_to_end(key)
-            return self._sessions[key]
-        relations = self.tables.relations(read, scope, pins)
-        if self._database is None:
-            self._database = session.locked_database(self.limits)
-        con = session.session_on(self._database, relations)
-        self.sessions_opened += 1
-        self._sessions[key] = con
-        self._uses[key] = self.tables.keys(read, scope, pins)
-        while len(self._sessions) > SESSIONS:
-            self._close(next(iter(self._sessions)))
-        self._drop_evicted(key)
-        return con
-
-    def _drop_evicted(self, keep: SessionKey) -> None:
-        """Close the sessions that hold rows the cache let go of, so that the budget holds;
-        `keep`'s (about to run) is closed at a later call."""
-        evicted = self.tables.evicted
-        for stale in [k for k, used in self._uses.items() if used & evicted and k != keep]:
-            self._close(stale)
-        self.tables.evicted = evicted & self._uses[keep]
-
-    def _close(self, key: SessionKey) -> None:
-        self._sessions.pop(key).close()
-        self._uses.pop(key, None)
+        self.sessions.close()
 
 
 def main(fd: int) -> None:
