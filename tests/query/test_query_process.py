@@ -3,21 +3,18 @@ each holding the tables its queries read, within the byte budget."""
 
 from __future__ import annotations
 
-import importlib
-import json
+import subprocess
 import sys
 from datetime import date
 
 import pyarrow as pa
-import pytest
 from curated_lake import VISITS, write_table
 from pyiceberg.catalog import Catalog
 
 from practicelake.curate.snapshots import pinned
 from practicelake.query.scope import Scope
 from practicelake.query.session import Limits
-from practicelake.query.sessions import memory_bytes
-from practicelake.query.worker import QueryProcess, Run, mark_absent
+from practicelake.query.worker import QueryProcess, Run
 
 VISITS_SQL = "select practice_id, sum(visits) as visits from visits group by practice_id order by practice_id"
 BOTH = "select (select count(*) from visits) as visits, (select count(*) from payer_mix) as payers"
@@ -77,21 +74,31 @@ def test_the_sessions_hold_no_more_than_the_budget(catalog: Catalog) -> None:
         process.close()
 
 
-def test_memory_sizes_read_as_duckdb_reads_them() -> None:
-    assert memory_bytes("1GB") == 10**9
-    assert memory_bytes("512MiB") == 512 * 2**20
-    assert memory_bytes(" 1.5 gib ") == 3 * 2**29
-    with pytest.raises(ValueError, match="not a memory size"):
-        memory_bytes("lots")
+CHECK_ABSENT = """
+import importlib, sys
+from practicelake.query.worker import mark_absent
+mark_absent(("practicelake_module_that_is_not_installed", "json"))
+try:
+    importlib.import_module("practicelake_module_that_is_not_installed")
+except ModuleNotFoundError:
+    pass
+else:
+    raise SystemExit("imported what is not installed")
+assert "practicelake_module_that_is_not_installed" not in sys.modules
+import json
+import duckdb
+import pyarrow as pa
+import pyarrow.dataset  # pyarrow asks whether pandas is there: it must hear no, not crash
+from datetime import date
+rows = duckdb.connect().execute("select $d as d, $n as n", {"d": date(2026, 1, 1), "n": [1, 2]}).to_arrow_table()
+assert rows.to_pylist() == [{"d": date(2026, 1, 1), "n": [1, 2]}]
+assert pa.array([1, 2]).to_pylist() == [1, 2]
+print("ok")
+"""
 
 
-def test_modules_not_installed_are_marked_absent_and_others_left_alone() -> None:
-    missing = "practicelake_module_that_is_not_installed"
-    try:
-        mark_absent((missing, "json"))
-        assert sys.modules[missing] is None
-        with pytest.raises(ImportError):
-            importlib.import_module(missing)
-        assert sys.modules["json"] is json
-    finally:
-        sys.modules.pop(missing, None)
+def test_modules_not_installed_fail_to_import_at_once_and_nothing_else_changes() -> None:
+    # In a fresh interpreter, as in a query process: nothing imported pandas before.
+    ran = subprocess.run([sys.executable, "-c", CHECK_ABSENT], capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == "ok"

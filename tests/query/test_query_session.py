@@ -231,8 +231,9 @@ def test_every_session_on_a_database_is_locked() -> None:
 
 
 @pytest.mark.parametrize("sql", SNOOPING)
-def test_a_session_cannot_read_the_tables_another_session_holds(sql: str) -> None:
-    # Sessions hold what they read as temporary tables of their own cursor (query.sessions).
+def test_a_session_cannot_read_what_another_session_holds(sql: str) -> None:
+    # A query process's sessions, one per scope, hold what they read on cursors of one
+    # database (query.sessions).
     database = locked_database(Limits())
     try:
         theirs = Session(database.cursor())
@@ -242,7 +243,10 @@ def test_a_session_cannot_read_the_tables_another_session_holds(sql: str) -> Non
         assert theirs.cursor.execute("select count(*) from secret_visits").fetchall() == [(3,)]
         with pytest.raises(duckdb.CatalogException):
             mine.cursor.execute(sql).fetchall()
-        listed = mine.cursor.execute("select table_name from duckdb_tables()").fetchall()
+        listed = mine.cursor.execute("select view_name from duckdb_views() where not internal").fetchall()
         assert listed == [("numbers",)]
+        theirs.drop("secret_visits")
+        with pytest.raises(duckdb.CatalogException):
+            theirs.cursor.execute("select count(*) from secret_visits").fetchall()
     finally:
         database.close()

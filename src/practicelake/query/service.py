@@ -17,7 +17,7 @@ with the defaults:
   128 MiB of result, 1 GB of DuckDB memory (query.session);
 - per query process: 4 GiB of address space (RLIMIT_AS), CPU time per query of the time limit
   for each thread plus 5 s (RLIMIT_CPU), 512 MiB of rows held by its sessions (one per
-  scope, at most 256; DuckDB's memory limit is the query's plus these 512 MiB);
+  scope, at most 256);
 - two query processes (`workers`), of which one reader's scope holds at most one at a time.
 The serving process holds no rows but the results in flight: its budget is about 0.3 GiB plus
 those (0.2 GiB at its peak through the abuse tests). Beside it run its zygote (about 0.15 GiB

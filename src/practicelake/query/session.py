@@ -53,15 +53,14 @@ class Limits:
     of it reserved before the first query)."""
 
 
-def locked_database(limits: Limits, memory: str | None = None) -> duckdb.DuckDBPyConnection:
+def locked_database(limits: Limits) -> duckdb.DuckDBPyConnection:
     """An in-memory database that holds nothing, locked down: sessions are cursors on it
     (`session_on`, query.sessions), each with its own relations. A cursor sees only the views
-    and temporary tables made on it, and the settings locked here hold for every cursor.
-    `memory`: DuckDB's memory limit, if not the query's (room for what sessions hold, too)."""
+    registered on it, and the settings locked here hold for every cursor."""
     con = duckdb.connect(
         ":memory:",
         config={
-            "memory_limit": memory or limits.memory,
+            "memory_limit": limits.memory,
             "threads": limits.threads,
             "temp_directory": "",  # no spilling: an in-memory session writes no files
             "python_enable_replacements": False,  # a name never resolves to a Python variable

@@ -1,44 +1,29 @@
 """A query process's sessions: one per scope, each a cursor on the process's one locked
-database (query.session), holding every relation its scope's queries have read as a temporary
-table of that cursor, at the pinned snapshot it was read at. DuckDB answers a dashboard's query
-over its own tables in about half the time it takes over an Arrow view, and a scope's next
-query finds its tables there.
+database (query.session), holding every relation its scope's queries have read as a view of
+that cursor over the rows in Arrow's memory, at the pinned snapshot it was read at: a scope's
+next query finds its relations there.
 
-A temporary table belongs to its cursor: no other session can name it. The tables held by
-all sessions stay within a byte budget: the sessions used longest ago are closed first (their
-tables go with them), and a session alone over the budget keeps only what its query reads.
-The database's memory limit is the query's limit plus that budget, so that what is held never
-takes from what a query may use."""
+(DuckDB runs a dashboard's query over its own tables in about half the time it takes over
+Arrow, but copying a table in costs more than the queries of a first page view save, and
+the views seen again are answered by the query service's kept answers.)
+
+A view belongs to its cursor: no other session can name it. The rows held by all sessions
+stay within a byte budget: the sessions used longest ago are closed first (their rows go with
+them), and a session alone over the budget keeps only what its query reads."""
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import duckdb
 import pyarrow as pa
-from sqlglot import exp
 
 from practicelake.curate.snapshots import Pin
 from practicelake.query import session
 from practicelake.query.scope import Scope
 from practicelake.query.session import Limits
-
-LOADING = "__practicelake_loading"  # the Arrow rows a temporary table is made from, for a moment
-UNITS = {"": 1, "b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "tb": 1000**4,
-         "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}  # fmt: skip
-SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*", re.IGNORECASE)
-
-
-def memory_bytes(text: str) -> int:
-    """A DuckDB memory setting ("1GB", "512MiB") in bytes."""
-    found = SIZE.fullmatch(text)
-    unit = "" if found is None else found.group(2).lower()
-    if found is None or unit not in UNITS:
-        raise ValueError(f"not a memory size: {text!r} (say 1GB or 512MiB, say)")
-    return int(float(found.group(1)) * UNITS[unit])
 
 
 @dataclass
@@ -52,15 +37,13 @@ class Session:
         return sum(size for _, size in self.held.values())
 
     def hold(self, name: str, snapshot_id: int | None, rows: pa.Table) -> None:
-        self.cursor.register(LOADING, rows)
-        try:
-            self.cursor.execute(_create(name))
-        finally:
-            self.cursor.unregister(LOADING)
+        if name in self.held:
+            self.cursor.unregister(name)
+        self.cursor.register(name, rows)
         self.held[name] = (snapshot_id, rows.nbytes)
 
     def drop(self, name: str) -> None:
-        self.cursor.execute(_drop(name))
+        self.cursor.unregister(name)
         del self.held[name]
 
 
@@ -103,8 +86,7 @@ class Sessions:
             self._sessions.move_to_end(scope)
             return self._sessions[scope]
         if self._database is None:
-            limit = memory_bytes(self.limits.memory) + self.budget
-            self._database = session.locked_database(self.limits, memory=f"{limit // 2**20}MiB")
+            self._database = session.locked_database(self.limits)
         found = Session(self._database.cursor())
         self.opened += 1
         self._sessions[scope] = found
@@ -127,15 +109,3 @@ class Sessions:
 
     def _nbytes(self) -> int:
         return sum(found.nbytes for found in self._sessions.values())
-
-
-def _create(name: str) -> str:
-    table = exp.Table(this=exp.to_identifier(name, quoted=True))
-    temporary = exp.Properties(expressions=[exp.TemporaryProperty()])
-    select = exp.select("*").from_(exp.to_table(LOADING))
-    return exp.Create(this=table, kind="TABLE", replace=True, expression=select, properties=temporary).sql("duckdb")
-
-
-def _drop(name: str) -> str:
-    table = exp.Table(this=exp.to_identifier(name, quoted=True))
-    return exp.Drop(tables=[table], kind="TABLE", exists=True).sql("duckdb")
