@@ -73,6 +73,14 @@ class _Process:
     owners: OrderedDict[Hashable, None] = field(default_factory=OrderedDict)
 
 
+@dataclass
+class _Waiting:
+    """A request waiting for a process; `turn` is signalled when it may be next."""
+
+    owner: Hashable
+    turn: threading.Condition
+
+
 class Stopped(Exception):
     """The query process is gone or not to be trusted: why, for the reader."""
 
@@ -97,7 +105,8 @@ class WorkerPool:
         self._starting = 0
         self._running = 0
         self._closed = False
-        self._condition = threading.Condition()
+        self._lock = threading.Lock()
+        self._waiting: list[_Waiting] = []  # in the order the requests came
         zygote()  # started now, so that its imports overlap with whatever comes before the first query
 
     def call(self, owner: Hashable, request: worker.Check | worker.Run, seconds: float) -> Reply:
@@ -120,57 +129,82 @@ class WorkerPool:
 
     def close(self) -> None:
         """Stop the idle processes now, and each busy one when its request ends."""
-        with self._condition:
+        with self._lock:
             self._closed = True
             idle, self._idle = self._idle, []
-            self._condition.notify_all()
+            for waiting in self._waiting:
+                waiting.turn.notify()
         for found in idle:
             _stop(found, kill=False)
 
     def _acquire(self, owner: Hashable, seconds: float) -> _Process:
+        """A process for `owner`: requests are served in the order they came, each owner within
+        its share; only the request next in line is woken (not every waiting one)."""
         deadline = time.monotonic() + seconds
-        with self._condition:
-            while True:
-                if self._closed:
-                    raise QueryFailed("the query service is closed", Reason.UNAVAILABLE)
-                if self._busy[owner] < self.share:
-                    # The process that served this owner last (its rows are cached there), else a
-                    # new one while there is room, else the one that served the fewest others.
-                    chosen = _affine(self._idle, owner)
-                    room = self._running + self._starting < self.size
-                    if chosen is None and room:
-                        self._starting += 1
-                        self._busy[owner] += 1
-                        break
-                    if chosen is None and self._idle:
-                        chosen = min(self._idle, key=lambda found: len(found.owners))
-                    if chosen is not None:
-                        self._idle.remove(chosen)
-                        self._busy[owner] += 1
-                        return chosen
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise QueryBusy(
-                        f"every query process stayed busy for {seconds:g} s: try again shortly", Reason.BUSY
-                    )
-                self._condition.wait(left)
+        waiting = _Waiting(owner, threading.Condition(self._lock))
+        with self._lock:
+            self._waiting.append(waiting)
+            try:
+                while True:
+                    if self._closed:
+                        raise QueryFailed("the query service is closed", Reason.UNAVAILABLE)
+                    if self._next_in_line() is waiting:
+                        taken = self._take(owner)
+                        if isinstance(taken, _Process):
+                            return taken
+                        if taken:
+                            break  # room for a new process: started below, outside the lock
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise QueryBusy(
+                            f"every query process stayed busy for {seconds:g} s: try again shortly", Reason.BUSY
+                        )
+                    waiting.turn.wait(left)
+            finally:
+                self._waiting.remove(waiting)
+                self._wake_next()
         try:
             started = self._start()
         except BaseException:
-            with self._condition:
+            with self._lock:
                 self._starting -= 1
                 self._busy[owner] -= 1
                 if self._busy[owner] <= 0:
                     del self._busy[owner]
-                self._condition.notify_all()
+                self._wake_next()
             raise
-        with self._condition:
+        with self._lock:
             self._starting -= 1
             self._running += 1
         return started
 
+    def _next_in_line(self) -> _Waiting | None:
+        """The first waiting request whose owner may hold another process."""
+        return next((w for w in self._waiting if self._busy[w.owner] < self.share), None)
+
+    def _take(self, owner: Hashable) -> _Process | bool:
+        """For `owner`: the process that served it last (its rows are held there), else True if
+        a new one may start, else the idle one that served the fewest others; False: none."""
+        chosen = _affine(self._idle, owner)
+        if chosen is None and self._running + self._starting < self.size:
+            self._starting += 1
+            self._busy[owner] += 1
+            return True
+        if chosen is None and self._idle:
+            chosen = min(self._idle, key=lambda found: len(found.owners))
+        if chosen is None:
+            return False
+        self._idle.remove(chosen)
+        self._busy[owner] += 1
+        return chosen
+
+    def _wake_next(self) -> None:
+        following = self._next_in_line()
+        if following is not None:
+            following.turn.notify()
+
     def _release(self, found: _Process, owner: Hashable, sound: bool) -> None:
-        with self._condition:
+        with self._lock:
             self._busy[owner] -= 1
             if self._busy[owner] <= 0:
                 del self._busy[owner]
@@ -185,7 +219,7 @@ class WorkerPool:
                 self._running -= 1
                 if not sound:
                     self.replaced += 1
-            self._condition.notify_all()
+            self._wake_next()
         if not keep:
             _stop(found, kill=not sound)
 
@@ -208,7 +242,7 @@ class WorkerPool:
         except (Stopped, EOFError, OSError, ValueError):
             _stop(found, kill=True)
             raise cannot from None
-        with self._condition:
+        with self._lock:
             self.started += 1
         return found
 
