@@ -81,7 +81,7 @@ class ServiceStats:
 class QueryService:
     """Readers' SQL over the curated zone, each reader within their scope. One instance can be
     shared by threads. Its query processes keep each table's scoped rows per pinned snapshot,
-    the guard's verdict per query text and a locked session per scope and tables read, so that
+    the guard's verdict per query text and a locked session per scope, so that
     a dashboard's repeated queries cost their execution only; a scope's queries go back to the
     process that served it last when it is free. Answers up to LARGEST_KEPT are kept here (up
     to RESULT_BYTES in all) by query text, parameters, scope and the pinned snapshots the query
