@@ -5,6 +5,7 @@ strings and forms gets 403, 404 or 400, never data. Written as the attacker woul
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -229,6 +230,10 @@ def test_rows_beneath_a_figure_are_of_visible_relations_and_the_practice_only(br
     practice_at = [c["key"] for c in body["columns"]].index("practice_id")
     assert {row[practice_at] for row in body["rows"]} == {"P001"}
     assert browsers["ac.owner"].get("/api/v1/practices/P001/rows/access_daily?limit=501").status_code == 422
+    page = browsers["ac.owner"].get("/p/P001/rows/access_daily?period=last_12_months")
+    heading = re.search(r'<h1 class="page-header__title">([^<]*)</h1>', page.text)
+    assert heading is not None and heading.group(1) == "Access by provider, location and day"
+    assert body["description"].startswith("Access by provider, location and day: appointments scheduled")
 
 
 def test_staff_get_no_money_from_the_rows_beneath_their_figures(browsers: dict[str, Browser]) -> None:

@@ -23,6 +23,9 @@ UNITS: dict[str, Unit] = {"string": "text", "date": "date", "long": "count", "in
 @dataclass(frozen=True)
 class Rows:
     title: str
+    """What the rows are, in a few words (the contract's description up to its colon)."""
+    about: str
+    """The contract's whole description."""
     columns: list[Column]
     rows: list[list[Any]]
     more: bool
@@ -93,9 +96,9 @@ def rows(ctx: PageContext, relation: str, *, offset: int, limit: int) -> Rows:
         for name in table.column_names
     ]
     found = [list(row.values()) for row in table.to_pylist()]
-    return Rows(
-        model.contract.description, columns, [_plain(r) for r in found[:limit]], len(found) > limit, ctx.filters
-    )
+    about = model.contract.description
+    title = about.split(":", 1)[0].strip().rstrip(".")
+    return Rows(title, about, columns, [_plain(r) for r in found[:limit]], len(found) > limit, ctx.filters)
 
 
 def _unit(model: Model, name: str, money: bool) -> Unit:

@@ -181,7 +181,7 @@ def rows(
                        limit=limit)  # fmt: skip
     return RowsOut(
         relation=relation,
-        description=found.title,
+        description=found.about,
         columns=found.columns,
         rows=found.rows,
         offset=offset,

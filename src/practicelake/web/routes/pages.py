@@ -82,6 +82,7 @@ def rows_page(request: Request, practice_id: str, relation: str, viewer: Current
         "locale": practice.locale,
         "currency": practice.currency,
         "title": found.title,
+        "about": found.about,
         "relation": relation,
         "columns": found.columns,
         "rows": found.rows,
