@@ -78,7 +78,7 @@ def test_a_file_of_another_layout_is_left_to_the_scan(catalog: Catalog) -> None:
 
 
 def test_the_cache_reads_through_the_files(catalog: Catalog) -> None:
-    tables = CuratedTables(catalog, cache_bytes=2**20)
+    tables = CuratedTables(catalog)
     pin = pinned(catalog)["visits"]
     rows = tables.rows(pin, Scope.of({"P002"}))
     assert set(rows["practice_id"].to_pylist()) == {"P002"}

@@ -1,10 +1,9 @@
 """The curated tables as a scope shows them: each table's rows of the scope's practices, read
-at the snapshot its pin names, with the columns the scope hides left out. Kept in memory, per
-(table, snapshot, practices), up to a byte budget (the query process gives it none: its
-sessions hold what was read); a pin that moves makes a new entry.
+at the snapshot its pin names, with the columns the scope hides left out. The rows are not
+kept here: the query process's sessions hold what they read (query.sessions).
 
-This runs in the query process (query.worker), so that rows are read once per process and
-never copied between processes."""
+This runs in the query process (query.worker), so that rows are never copied between
+processes."""
 
 from __future__ import annotations
 
@@ -24,20 +23,15 @@ from practicelake.query.scope import Scope
 
 TABLES = 64  # pinned tables' metadata kept, by metadata file
 
-# (table, snapshot id, the scope's practices): an entry holds one scope's rows only.
-CacheKey = tuple[str, int | None, frozenset[str] | None]
-
 
 class CuratedTables:
-    """Scoped rows of pinned curated tables, cached. One thread at a time."""
+    """Scoped rows of pinned curated tables; the tables' metadata and planned files are kept,
+    the rows are not (the query process's sessions hold them). One thread at a time."""
 
-    def __init__(self, catalog: Catalog, cache_bytes: int) -> None:
+    def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        self.cache_bytes = cache_bytes
         self.scanned: list[str] = []
         """The name of every table read from Iceberg since the caller last cleared it."""
-        self._cache: OrderedDict[CacheKey, pa.Table] = OrderedDict()
-        self._bytes = 0
         self._tables: OrderedDict[str, Table] = OrderedDict()  # by metadata file: never changes
         self._planned: OrderedDict[tuple[str, int], files.Planned | None] = OrderedDict()
 
@@ -53,10 +47,6 @@ class CuratedTables:
 
     def rows(self, pin: Pin, scope: Scope) -> pa.Table:
         """The table's rows of the scope's practices, at its pinned snapshot."""
-        key: CacheKey = (pin.name, pin.snapshot_id, scope.practices)
-        if key in self._cache:
-            self._cache.move_to_end(key)
-            return self._cache[key]
         try:
             rows = scan(self._table(pin), pin, scope, self._plan)
         except FileNotFoundError:
@@ -66,10 +56,6 @@ class CuratedTables:
                 Reason.SNAPSHOT_GONE,
             ) from None
         self.scanned.append(pin.name)
-        self._cache[key] = rows
-        self._bytes += rows.nbytes
-        while len(self._cache) > 1 and self._bytes > self.cache_bytes:
-            self._bytes -= self._cache.popitem(last=False)[1].nbytes
         return rows
 
     def _plan(self, table: Table, pin: Pin) -> files.Planned | None:

@@ -94,8 +94,7 @@ class QueryProcess:
 
     def __init__(self, catalog: Catalog, limits: Limits, cache_bytes: int) -> None:
         self.limits = limits
-        # The sessions hold the rows: the reader keeps only the last it read.
-        self.tables = CuratedTables(catalog, 0)
+        self.tables = CuratedTables(catalog)  # reads rows; the sessions hold them
         self.sessions = Sessions(limits, cache_bytes, SESSIONS)
         self._checked: OrderedDict[tuple[str, frozenset[str]], Checked] = OrderedDict()
 
