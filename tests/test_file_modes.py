@@ -8,13 +8,16 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from threading import Barrier
 
 import pytest
 
 from clean.generated import ingest_all, small_export
 from lakes import local_settings
 from practicelake.pipeline import Lakehouse
+from practicelake.storage.private import private_folder
 
 PERMISSIVE = 0o022
 FILE_MODES = {0o600, 0o400}  # 0400: raw objects and run journal records, written once
@@ -68,3 +71,24 @@ def test_the_catalog_and_the_store_make_new_files_private_whatever_the_umask(
     Lakehouse.open(local_settings(tmp_path))
     (tmp_path / "written-after").write_text("x", encoding="utf-8")
     assert stat.S_IMODE((tmp_path / "written-after").stat().st_mode) == 0o600
+
+
+def test_many_threads_make_the_same_private_folder_at_once(tmp_path: Path) -> None:
+    """Each thread sees the folder missing, then made by another: none takes it for a file."""
+    for attempt in range(40):
+        target = tmp_path / str(attempt) / "a" / "b"
+        start = Barrier(8)
+
+        def make(_: int, target: Path = target, start: Barrier = start) -> Path:
+            start.wait()
+            return private_folder(target)
+
+        with ThreadPoolExecutor(8) as pool:
+            assert list(pool.map(make, range(8))) == [target] * 8
+        assert stat.S_IMODE(target.stat().st_mode) == FOLDER_MODE
+
+
+def test_a_file_where_a_private_folder_belongs_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "keys").write_bytes(b"not a folder")
+    with pytest.raises(NotADirectoryError, match="keys"):
+        private_folder(tmp_path / "keys" / "inner")

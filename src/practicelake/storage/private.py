@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 from pathlib import Path
 
 PRIVATE_UMASK = 0o077
@@ -33,9 +34,15 @@ def private_folder(path: Path) -> Path:
     """`path` as a folder, each level created here 0700; folders that exist keep their mode."""
     missing = []
     folder = path
-    while not folder.is_dir():
-        if folder.exists():  # a file where a folder should be
-            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder))
+    while True:
+        try:
+            mode = folder.stat().st_mode  # one look: a folder made meanwhile is not taken for a file
+        except FileNotFoundError:
+            pass
+        else:
+            if stat.S_ISDIR(mode):
+                break
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder))  # a file there
         missing.append(folder)
         if folder.parent == folder:
             break
