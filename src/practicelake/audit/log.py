@@ -24,7 +24,12 @@ access off, so no dashboard-facing role can name, read or write the log. The ope
 it with `practicelake audit show` and checks it with `practicelake audit verify`.
 
 Appends are serialised across threads and processes by an exclusive `flock` on the log, and
-are on disk (fsync) before `append` returns. Readers take a shared lock.
+are on disk (fsync) before `append` returns. Readers take a shared lock. The appends that
+threads of one process make while another append is being written wait for it, then go to
+disk together: one write, one fsync and one anchor for all of them (a group commit), so that
+a busy server's readers are not queued behind one fsync each. Each still returns only once
+its own record is on disk, and an append that fails fails alone when only its entry is at
+fault.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import hmac
 import json
 import os
 import tempfile
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -137,6 +143,9 @@ class AuditLog:
         self.anchor = anchor or path.with_name(path.name + ".anchor")
         self._key_source = key
         self._clock = clock
+        self._turn = threading.Condition()  # guards _waiting and _writing
+        self._waiting: list[_Pending] = []
+        self._writing = False
 
     @classmethod
     def open(cls, settings: Settings, key: AuditKey) -> AuditLog:
@@ -150,27 +159,65 @@ class AuditLog:
     def append(self, entry: AuditEntry) -> AuditRecord:
         """Number, time, chain and sign `entry`, and have it on disk before returning.
         AuditLogError when the end of the log is damaged or does not match its anchor."""
-        key = self._key()
-        self._private_folder()
-        fd = _open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT)
+        pending = _Pending(entry)
+        with self._turn:
+            self._waiting.append(pending)
+            while self._writing and not pending.done:
+                self._turn.wait()
+            if not pending.done:  # this thread writes what is waiting, its own entry among them
+                self._writing = True
+                batch, self._waiting = self._waiting, []
+        if not pending.done:
+            try:
+                self._write(batch)
+            finally:
+                with self._turn:
+                    self._writing = False
+                    self._turn.notify_all()
+        return pending.outcome()
+
+    def _write(self, batch: list[_Pending]) -> None:
+        """Seal and write the entries of `batch` in their order, in one write and one fsync,
+        and settle each: its record, or what went wrong."""
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)  # separate opens: excludes other threads too, not only processes
-            mode = os.fstat(fd).st_mode & 0o777
-            if mode & 0o077:
-                raise SettingsError(f"audit log {self.path} is open to others (mode {mode:o}): chmod 600 it")
-            seq, prev = self._tail(fd, key)
-            anchor = _read_anchor(self.anchor, _read_if_there(self.anchor), key)
-            if (anchor is None and seq > 0) or (anchor is not None and _cut(anchor, seq, prev)):
-                raise AuditLogError(f"{self.path} does not end where its anchor says: run audit verify")
-            record = seal(entry, seq + 1, self._clock(), prev, key)
-            line = (canonical(record.as_dict()) + "\n").encode("utf-8")
-            while line:
-                line = line[os.write(fd, line) :]
-            os.fsync(fd)
-            self._write_anchor(key, record.seq, record.hash)
-        finally:
-            os.close(fd)
-        return record
+            key = self._key()
+            self._private_folder()
+            fd = _open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)  # separate opens: excludes other threads too, not only processes
+                mode = os.fstat(fd).st_mode & 0o777
+                if mode & 0o077:
+                    raise SettingsError(f"audit log {self.path} is open to others (mode {mode:o}): chmod 600 it")
+                seq, prev = self._tail(fd, key)
+                anchor = _read_anchor(self.anchor, _read_if_there(self.anchor), key)
+                if (anchor is None and seq > 0) or (anchor is not None and _cut(anchor, seq, prev)):
+                    raise AuditLogError(f"{self.path} does not end where its anchor says: run audit verify")
+                sealed: list[tuple[_Pending, AuditRecord]] = []
+                for pending in batch:
+                    try:
+                        record = seal(pending.entry, seq + 1, self._clock(), prev, key)
+                    except Exception as exc:  # this entry alone is at fault
+                        pending.settle(error=exc)
+                        continue
+                    seq, prev = record.seq, record.hash
+                    sealed.append((pending, record))
+                if sealed:
+                    lines = b"".join((canonical(r.as_dict()) + "\n").encode("utf-8") for _, r in sealed)
+                    while lines:
+                        lines = lines[os.write(fd, lines) :]
+                    os.fsync(fd)
+                    self._write_anchor(key, seq, prev)
+            finally:
+                os.close(fd)
+        except BaseException as exc:
+            # An interrupt belongs to the thread it came to; the others hear their record is lost.
+            lost = exc if isinstance(exc, Exception) else AuditLogError("the append was interrupted: nothing recorded")
+            for pending in batch:
+                if not pending.done:
+                    pending.settle(error=lost)
+            raise
+        for pending, record in sealed:
+            pending.settle(record=record)
 
     def verify(self) -> Verification:
         """Check every record, the chain and the anchor."""
@@ -266,6 +313,26 @@ class AuditLog:
             os.fsync(folder)  # the rename itself survives a crash
         finally:
             os.close(folder)
+
+
+class _Pending:
+    """An entry waiting for its turn on disk, then its record or what went wrong."""
+
+    def __init__(self, entry: AuditEntry) -> None:
+        self.entry = entry
+        self.done = False
+        self._record: AuditRecord | None = None
+        self._error: BaseException | None = None
+
+    def settle(self, record: AuditRecord | None = None, error: BaseException | None = None) -> None:
+        self._record, self._error, self.done = record, error, True
+
+    def outcome(self) -> AuditRecord:
+        if self._error is not None:
+            raise self._error
+        if self._record is None:
+            raise AuditLogError("the audit record was not written")
+        return self._record
 
 
 class _ChainCheck:
