@@ -124,7 +124,9 @@ class App:
 
     @property
     def reader(self) -> Reader:
-        return self._once("reader", lambda: Reader(self.query_service, self.audit_log.append))
+        return self._once(
+            "reader", lambda: Reader(self.query_service, self.audit_log.append, self.audit_log.append_all)
+        )
 
     def is_user(self, name: str) -> bool:
         return is_user(self.users, name)

@@ -41,7 +41,7 @@ import os
 import tempfile
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -159,22 +159,28 @@ class AuditLog:
     def append(self, entry: AuditEntry) -> AuditRecord:
         """Number, time, chain and sign `entry`, and have it on disk before returning.
         AuditLogError when the end of the log is damaged or does not match its anchor."""
-        pending = _Pending(entry)
+        return self.append_all([entry])[0]
+
+    def append_all(self, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
+        """`append` for each of `entries`, in their order, in one write: all on disk before it
+        returns. When one cannot be written, the others still are, and its error is raised."""
+        mine = [_Pending(entry) for entry in entries]
         with self._turn:
-            self._waiting.append(pending)
-            while self._writing and not pending.done:
+            self._waiting.extend(mine)
+            while self._writing and not all(p.done for p in mine):
                 self._turn.wait()
-            if not pending.done:  # this thread writes what is waiting, its own entry among them
+            leading = not all(p.done for p in mine)
+            if leading:  # this thread writes what is waiting, its own entries among them
                 self._writing = True
                 batch, self._waiting = self._waiting, []
-        if not pending.done:
+        if leading:
             try:
                 self._write(batch)
             finally:
                 with self._turn:
                     self._writing = False
                     self._turn.notify_all()
-        return pending.outcome()
+        return [pending.outcome() for pending in mine]
 
     def _write(self, batch: list[_Pending]) -> None:
         """Seal and write the entries of `batch` in their order, in one write and one fsync,

@@ -12,12 +12,16 @@ if the log can still be written. The record's reason is the error's kind and a p
 fixed vocabulary (query.errors.Reason), never the message: a message may quote the query.
 A query refused for its length or its number of tokens is fingerprinted by its first
 OVERSIZE_FINGERPRINT characters.
+
+A view made of several reads (a dashboard page, the rows beneath a figure) reads through
+`Reader.together()`: its reads' records are appended together when the view is made, in one
+write, rather than one write each; the view is shown only once they are on disk.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import pyarrow as pa
 
@@ -30,6 +34,8 @@ from practicelake.query.scope import Scope, View
 from practicelake.query.service import QueryService
 
 AuditSink = Callable[[AuditEntry], object]
+AuditSinkAll = Callable[[Sequence[AuditEntry]], object]
+"""Takes several entries onto the log in one write (`AuditLog.append_all`)."""
 OVERSIZE_FINGERPRINT = 10_000
 
 
@@ -40,9 +46,33 @@ def scope_for(principal: Principal, relations: list[str]) -> Scope:
 
 
 class Reader:
-    def __init__(self, service: QueryService, audit: AuditSink) -> None:
+    def __init__(self, service: QueryService, audit: AuditSink, audit_all: AuditSinkAll | None = None) -> None:
         self.service = service
         self.audit = audit
+        self.audit_all: AuditSinkAll = audit_all or (lambda entries: [audit(entry) for entry in entries])
+
+    @contextlib.contextmanager
+    def together(self) -> Iterator[Reader]:
+        """A reader for one view of several reads. Its reads' records, allowed or denied, are
+        kept until the block ends and then appended in one write, whether the block ends well
+        or in an error. What was read must not leave the block: only once it has ended without
+        an error are the records on disk. When they cannot be written, the block ends in the
+        log's error (the view is not shown)."""
+        held: list[AuditEntry] = []
+        reader = Reader(self.service, held.append)
+        try:
+            yield reader
+        except Exception as exc:
+            try:
+                self.audit_all(held)
+            except Exception as lost:
+                raise lost from exc
+            raise
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.audit_all(held)
+            raise
+        self.audit_all(held)
 
     def relations(self, principal: Principal) -> list[str]:
         scope = self.scope(principal)

@@ -25,6 +25,7 @@ from practicelake.dashboard.context import PageContext
 from practicelake.dashboard.filters import Filters, resolve
 from practicelake.dashboard.pages import BY_KEY, Page, build, may_see, visible_pages
 from practicelake.dashboard.view import PageView
+from practicelake.query.reader import Reader
 from practicelake.settings import PracticeSettings
 
 STAMP_SECONDS = 10.0
@@ -151,9 +152,11 @@ _STAMPS_LOCK = threading.Lock()
 
 def context(
     request: Request, principal: Principal, practice_id: str, practice: PracticeSettings, filters: Filters,
-    *, operations: bool = False,
+    reader: Reader, *, operations: bool = False,
 ) -> PageContext:  # fmt: skip
-    """What a builder is given; `operations`: the practice's pipeline status too (data health)."""
+    """What a builder is given, reading through `reader` (one of `core.reader.together()`: a
+    view's reads are recorded together); `operations`: the practice's pipeline status too
+    (data health)."""
     core = core_of(request)
     today = practice_today(request, practice)
 
@@ -163,7 +166,7 @@ def context(
         return core.status(practice_id)
 
     return PageContext(
-        reader=core.reader,
+        reader=reader,
         principal=principal,
         practice_id=practice_id,
         practice=practice,
@@ -178,14 +181,14 @@ def context(
 def page_view(request: Request, principal: Principal, practice_id: str, page_key: str, filters: Filters) -> PageView:
     """The page's data as `principal` sees it, or a refusal on record."""
     target = page_target(request, principal, practice_id, page_key)
-    ctx = context(
-        request, principal, practice_id, target.practice, filters, operations=target.page.duty == "operations"
-    )
-    offered = choices.choices(ctx)
-    for name, chosen in (("provider", filters.provider), ("location", filters.location), ("payer", filters.payer)):
-        if chosen is not None and chosen not in offered.get(name, []):
-            raise refuse(request, principal, 404, f"no such {name} in this practice", practice_id=practice_id)
-    view = build(target.page, ctx)
+    with core_of(request).reader.together() as reader:
+        operations = target.page.duty == "operations"
+        ctx = context(request, principal, practice_id, target.practice, filters, reader, operations=operations)
+        offered = choices.choices(ctx)
+        for name, chosen in (("provider", filters.provider), ("location", filters.location), ("payer", filters.payer)):
+            if chosen is not None and chosen not in offered.get(name, []):
+                raise refuse(request, principal, 404, f"no such {name} in this practice", practice_id=practice_id)
+        view = build(target.page, ctx)
     return view.model_copy(update={"choices": offered})
 
 

@@ -177,8 +177,9 @@ def rows(
     filters = _filters(period, start, end, provider, location, payer, basis)
     if relation not in core_of(request).reader.relations(principal) or not drill.drillable(relation):
         raise refuse(request, principal, 404, "no such table", practice_id=practice_id)
-    found = drill.rows(context(request, principal, practice_id, practice, filters), relation, offset=offset,
-                       limit=limit)  # fmt: skip
+    with core_of(request).reader.together() as reader:
+        found = drill.rows(context(request, principal, practice_id, practice, filters, reader), relation,
+                           offset=offset, limit=limit)  # fmt: skip
     return RowsOut(
         relation=relation,
         description=found.about,

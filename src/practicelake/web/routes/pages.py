@@ -148,8 +148,9 @@ def _rows(
     filters = parse_filters(request, principal, query, extra=frozenset({"offset", "limit"}))
     if relation not in core_of(request).reader.relations(principal) or not drill.drillable(relation):
         raise refuse(request, principal, 404, "no such table", practice_id=practice_id)
-    ctx = context(request, principal, practice_id, practice, filters)
-    return drill.rows(ctx, relation, offset=offset, limit=limit)
+    with core_of(request).reader.together() as reader:
+        return drill.rows(context(request, principal, practice_id, practice, filters, reader), relation,
+                          offset=offset, limit=limit)  # fmt: skip
 
 
 def _paging(query: dict[str, str]) -> tuple[int, int]:
