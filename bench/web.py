@@ -102,6 +102,8 @@ def report_browser(result: dict[str, Any]) -> None:
 
 def report_load(result: dict[str, Any]) -> None:
     pause = f"a {result['think_seconds']:g} s pause" if result["think_seconds"] else "no pause"
+    if result["think_seconds"]:
+        pause += " (and before a user's first, each user's own: they arrive over the first pause)"
     print(f"\nload run: {result['users']} signed-in users over HTTPS on 127.0.0.1 for {result['seconds']:.0f} s "
           f"({result['elapsed']:.0f} s to the last answer), {pause} between a user's requests, the server in its "
           "own process")  # fmt: skip
@@ -119,6 +121,10 @@ def report_load(result: dict[str, Any]) -> None:
         print(f"{kind:<22}{figures['count']:>7}{figures['p50_ms']:>9.0f}{figures['p95_ms']:>9.0f}"
               f"{figures['max_ms']:>9.0f}")  # fmt: skip
     every = result["all"]
+    for window in result["windows"]:
+        begun = f"started {window['from']:.0f}-{window['from'] + result['window_seconds']:.0f} s"
+        print(f"  {begun:<20}{window['count']:>7}{window['p50_ms']:>9.0f}{window['p95_ms']:>9.0f}"
+              f"{window['max_ms']:>9.0f}")  # fmt: skip
     print(f"{'all':<29}{every['p50_ms']:>9.0f}{every['p95_ms']:>9.0f}{every['max_ms']:>9.0f}"
           f"   target p95 < {LOAD_P95_MS:.0f} ms")  # fmt: skip
     print(f"server memory (RSS, with its query processes): {result['idle_mib']:,.0f} MiB started and idle, "

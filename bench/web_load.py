@@ -39,6 +39,7 @@ SECONDS = 60.0
 MOST_REQUESTS = 250_000
 REQUEST_SECONDS = 30.0
 START_SECONDS = 60.0
+WINDOW_SECONDS = 10.0
 SIGNING_IN = 4
 CSRF_TOKEN = re.compile(r'name="csrf_token" value="([^"]*)"')
 MIX_PAGES = ("overview", "access", "revenue")
@@ -62,6 +63,9 @@ class Tally:
     deadline: float
     sent: int = 0
     times: dict[str, list[float]] = field(default_factory=dict)
+    started: list[tuple[float, float]] = field(default_factory=list)
+    """(when, from the run's start, seconds) of every request."""
+    begun: float = 0.0
     errors: dict[str, int] = field(default_factory=dict)
 
     def more(self) -> bool:
@@ -97,6 +101,8 @@ async def user(client: httpx.AsyncClient, requests: list[tuple[str, str]], seed:
                think: float) -> None:  # fmt: skip
     rng = random.Random(seed)
     turn = seed  # each user starts at another point of the mix
+    if think:  # people arrive over time, not at one instant: each user's first page within one pause
+        await asyncio.sleep(rng.uniform(0.0, think))
     while tally.more():
         kind, path = requests[turn % len(requests)]
         turn += 1
@@ -107,7 +113,9 @@ async def user(client: httpx.AsyncClient, requests: list[tuple[str, str]], seed:
             failure = None if answer.status_code == 200 else f"status {answer.status_code}"
         except httpx.HTTPError as exc:
             failure = type(exc).__name__
-        tally.times.setdefault(kind, []).append(time.perf_counter() - start)  # a failure's time too
+        took = time.perf_counter() - start
+        tally.times.setdefault(kind, []).append(took)  # a failure's time too
+        tally.started.append((start - tally.begun, took))
         if failure is not None:
             tally.error(f"{kind}: {failure}")
         if think:
@@ -128,7 +136,7 @@ async def drive(base: str, tls: ssl.SSLContext, accounts: list[tuple[str, str, s
         loops = [user(client, mix(practice, pages), index, tally, think)
                  for index, (client, (_, _, practice)) in enumerate(zip(clients, accounts, strict=True))]  # fmt: skip
         tree.start()
-        start = time.perf_counter()
+        start = tally.begun = time.perf_counter()
         try:
             await asyncio.gather(*loops)
         finally:
@@ -136,6 +144,14 @@ async def drive(base: str, tls: ssl.SSLContext, accounts: list[tuple[str, str, s
         return tally, time.perf_counter() - start
     finally:
         await asyncio.gather(*(c.aclose() for c in clients))
+
+
+def windows(started: list[tuple[float, float]], width: float) -> list[dict[str, Any]]:
+    """The latencies of the requests started in each `width` seconds of the run."""
+    found: dict[int, list[float]] = {}
+    for when, took in started:
+        found.setdefault(int(when // width), []).append(took)
+    return [{"from": index * width, "count": len(times)} | percentiles(times) for index, times in sorted(found.items())]
 
 
 def wait_until_serving(base: str, tls: ssl.SSLContext, server: subprocess.Popen[bytes]) -> None:
@@ -194,6 +210,8 @@ def measure(work: Path, settings: Settings, options: Mapping[str, Any]) -> dict[
         "errors": sum(tally.errors.values()),
         "error_kinds": tally.errors,
         "all": percentiles(every),
+        "windows": windows(tally.started, WINDOW_SECONDS),
+        "window_seconds": WINDOW_SECONDS,
         "kinds": {kind: percentiles(times) | {"count": len(times)} for kind, times in sorted(tally.times.items())},
         "idle_mib": idle,
         "peak_mib": tree.peak_tree,

@@ -127,6 +127,39 @@ class WorkerPool:
         finally:
             self._release(found, owner, sound)
 
+    def fill(self, warm: worker.Warm) -> list[Reply]:
+        """Start every query process not yet running, each given `warm` before any reader's
+        request; the replies of those that started. A process that cannot start or warm up is
+        left out: the next request starts one as it would have."""
+        replies: list[Reply] = []
+        message = pickle.dumps(warm)
+        while True:
+            with self._lock:
+                if self._closed or self._running + self._starting >= self.size:
+                    return replies
+                self._starting += 1
+            found: _Process | None = None
+            reply: Reply | None = None
+            try:
+                found = self._start()
+                reply = self._exchange(found, message, self.limits.seconds + GRACE_SECONDS)
+            except (QueryError, Stopped):
+                pass
+            warmed = found is not None and reply is not None and reply.header.get("ok") is True
+            with self._lock:
+                self._starting -= 1
+                kept = warmed and not self._closed
+                if kept:
+                    assert found is not None and reply is not None
+                    self._running += 1
+                    self._idle.append(found)
+                    replies.append(reply)
+                self._wake_next()
+            if not kept:
+                if found is not None:
+                    _stop(found, kill=not warmed)
+                return replies
+
     def close(self) -> None:
         """Stop the idle processes now, and each busy one when its request ends."""
         with self._lock:

@@ -58,6 +58,11 @@ class CuratedTables:
         self.scanned.append(pin.name)
         return rows
 
+    def prepare(self, pin: Pin) -> None:
+        """Open the pinned table and plan its files, before its rows are first wanted."""
+        if pin.snapshot_id is not None:
+            self._plan(self._table(pin), pin)
+
     def _plan(self, table: Table, pin: Pin) -> files.Planned | None:
         """The pinned snapshot's files by practice, planned once (query.files)."""
         assert pin.snapshot_id is not None

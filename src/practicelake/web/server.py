@@ -6,6 +6,7 @@ TLS 1.2 is the oldest version accepted."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import socket
 import ssl
 import threading
@@ -14,11 +15,14 @@ from collections.abc import Iterator
 import uvicorn
 from fastapi import FastAPI
 
+from practicelake.app import App
 from practicelake.crypto.tls import certificate_files
+from practicelake.dashboard.warm import warm_up
 from practicelake.errors import PracticelakeError
 from practicelake.settings import Settings
 
 STARTUP_SECONDS = 30
+log = logging.getLogger("practicelake.web")
 
 
 def _config(app: FastAPI, settings: Settings, host: str, port: int, log_level: str) -> uvicorn.Config:
@@ -61,10 +65,18 @@ def base_url(host: str, port: int) -> str:
 
 
 def serve(app: FastAPI, settings: Settings, host: str, port: int) -> None:
-    """Serve until interrupted (Ctrl-C)."""
+    """Serve until interrupted (Ctrl-C). The read path warms up meanwhile (dashboard.warm)."""
     sock = _bound(host, port)
+    threading.Thread(target=_warm, args=(app.state.core,), name="practicelake-warm-up", daemon=True).start()
     server = uvicorn.Server(_config(app, settings, host, port, "info"))
     server.run(sockets=[sock])
+
+
+def _warm(core: App) -> None:
+    try:
+        warm_up(core.reader)
+    except Exception as exc:  # the server serves without it; its first readers wait instead
+        log.warning("the read path did not warm up (%s): the first pages wait for it", type(exc).__name__)
 
 
 @contextlib.contextmanager
