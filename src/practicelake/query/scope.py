@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import cast
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,17 @@ class Scope:
     def __post_init__(self) -> None:
         if self.practices is not None:
             object.__setattr__(self, "practices", frozenset(self.practices))
+        object.__setattr__(self, "_hash", hash((self.practices, self.views)))
+
+    def __hash__(self) -> int:  # a scope is looked up per query: its hash is worked out once
+        return cast(int, self.__dict__["_hash"])
+
+    def __getstate__(self) -> dict[str, object]:  # another process hashes strings its own way
+        return {"practices": self.practices, "views": self.views}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self.__post_init__()
 
     @classmethod
     def of(cls, practices: Iterable[str]) -> Scope:

@@ -24,6 +24,7 @@ from sqlglot import exp
 
 from practicelake.query.errors import QueryFailed, QueryRefused, Reason
 from practicelake.query.guard import DIALECT, READS_ONLY
+from practicelake.query.watchdog import WATCHDOG
 
 # Fixed statements, run in this order when the database is made. The last one makes every
 # setting, these included, impossible to change for the rest of the database's life.
@@ -173,13 +174,11 @@ def _deadline(con: duckdb.DuckDBPyConnection, seconds: float) -> Iterator[thread
         expired.set()
         con.interrupt()
 
-    timer = threading.Timer(seconds, stop)
-    timer.daemon = True
-    timer.start()
+    number = WATCHDOG.watch(seconds, stop)
     try:
         yield expired
     finally:
-        timer.cancel()
+        WATCHDOG.cancel(number)
 
 
 def _first_line(exc: Exception) -> str:

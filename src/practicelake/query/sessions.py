@@ -31,20 +31,25 @@ class Session:
     cursor: duckdb.DuckDBPyConnection
     held: dict[str, tuple[int | None, int]] = field(default_factory=dict)
     """Each relation held: (the snapshot it was read at, its size in Arrow's memory)."""
+    nbytes: int = 0
+    """The size of all it holds."""
 
-    @property
-    def nbytes(self) -> int:
-        return sum(size for _, size in self.held.values())
-
-    def hold(self, name: str, snapshot_id: int | None, rows: pa.Table) -> None:
+    def hold(self, name: str, snapshot_id: int | None, rows: pa.Table) -> int:
+        """Hold `rows` as `name`; how many bytes more it holds now."""
+        before = self.nbytes
         if name in self.held:
-            self.cursor.unregister(name)
+            self.drop(name)
         self.cursor.register(name, rows)
         self.held[name] = (snapshot_id, rows.nbytes)
+        self.nbytes += rows.nbytes
+        return self.nbytes - before
 
-    def drop(self, name: str) -> None:
+    def drop(self, name: str) -> int:
+        """Let `name` go; how many bytes it held."""
         self.cursor.unregister(name)
-        del self.held[name]
+        size = self.held.pop(name)[1]
+        self.nbytes -= size
+        return size
 
 
 class Sessions:
@@ -57,6 +62,8 @@ class Sessions:
         self.opened = 0
         self._database: duckdb.DuckDBPyConnection | None = None
         self._sessions: OrderedDict[Scope, Session] = OrderedDict()
+        self._nbytes = 0
+        """What all sessions hold."""
 
     def ready(
         self, scope: Scope, read: list[str], pins: Mapping[str, Pin], rows: Callable[[str], pa.Table]
@@ -67,7 +74,7 @@ class Sessions:
         for name in read:
             snapshot_id = pins[name].snapshot_id
             if name not in found.held or found.held[name][0] != snapshot_id:
-                found.hold(name, snapshot_id, rows(name))
+                self._nbytes += found.hold(name, snapshot_id, rows(name))
         self._trim(scope, read)
         return found.cursor
 
@@ -76,7 +83,7 @@ class Sessions:
 
     def close(self) -> None:
         while self._sessions:
-            self._sessions.popitem()[1].cursor.close()
+            self._end(self._sessions.popitem()[1])
         if self._database is not None:
             self._database.close()
             self._database = None
@@ -91,21 +98,22 @@ class Sessions:
         self.opened += 1
         self._sessions[scope] = found
         while len(self._sessions) > self.most:
-            self._sessions.popitem(last=False)[1].cursor.close()
+            self._end(self._sessions.popitem(last=False)[1])
         return found
 
     def _trim(self, keep: Scope, read: list[str]) -> None:
-        while len(self._sessions) > 1 and self._nbytes() > self.budget:
+        while len(self._sessions) > 1 and self._nbytes > self.budget:
             oldest = next(iter(self._sessions))
             if oldest == keep:
                 self._sessions.move_to_end(keep)
                 oldest = next(iter(self._sessions))
-            self._sessions.pop(oldest).cursor.close()
+            self._end(self._sessions.pop(oldest))
         current = self._sessions[keep]
         for name in [n for n in current.held if n not in read]:
             if current.nbytes <= self.budget:
                 break
-            current.drop(name)
+            self._nbytes -= current.drop(name)
 
-    def _nbytes(self) -> int:
-        return sum(found.nbytes for found in self._sessions.values())
+    def _end(self, found: Session) -> None:
+        found.cursor.close()
+        self._nbytes -= found.nbytes
