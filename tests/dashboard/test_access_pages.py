@@ -14,7 +14,7 @@ from practicelake.app import App
 from practicelake.dashboard.access_queries.figures import Counts, calendar_unit
 from practicelake.dashboard.filters import Filters, Period
 from practicelake.dashboard.pages import BY_KEY, build, may_see
-from practicelake.dashboard.tiles.access import LEAST_RISE, LEAST_Z, access_attention, access_tiles, no_show_rise
+from practicelake.dashboard.tiles.access import LEAST_RISE, LEAST_Z, access_overview, no_show_rise
 from practicelake.dashboard.view import Chart, PageView, Tile
 from site_lake import SiteLake
 
@@ -232,14 +232,13 @@ def test_overview_access_tiles_and_attention(site: SiteLake, site_app: App, trut
     for preset in ("last_month", "this_quarter", "last_12_months"):
         filters = Filters.model_validate({"period": preset})
         ctx = context(site_app, site, owner("P001"), "P001", filters)
-        kept, no_show = access_tiles(ctx)
+        (kept, no_show), attention = access_overview(ctx)
         for name, span in spans(ctx.period).items():
             counted = truth.counts(span, filters)
             assert (values(kept)[name], values(no_show)[name]) == (counted["kept"], counted["no_show_rate"])
         now, before = truth.counts(ctx.period, filters), truth.counts(ctx.period.previous(), filters)
         z = no_show_rise(_counts(now), _counts(before))
         clearly_up = z is not None and z >= LEAST_Z and now["no_show_rate"] - before["no_show_rate"] >= LEAST_RISE  # type: ignore[operator]
-        attention = access_attention(ctx)
         assert bool(attention) == clearly_up
         assert all(
             item.link == "/p/P001/access" + ("" if preset == "last_month" else f"?period={preset}")

@@ -29,7 +29,7 @@ from billing_pages import (
 from billing_truth import Chosen, Truth
 
 from practicelake.app import App
-from practicelake.dashboard.tiles.revenue import revenue_attention, revenue_tiles
+from practicelake.dashboard.tiles.revenue import revenue_overview
 from practicelake.errors import PracticelakeError
 
 __all__ = ["truth"]  # the module's fixture
@@ -100,7 +100,7 @@ def test_an_analyst_sees_the_peers_only(site_app: App) -> None:
 
 def test_staff_see_no_money_and_no_billing_figure(site_app: App) -> None:
     ctx = context(site_app, STAFF)
-    assert revenue_tiles(ctx) == [] and revenue_attention(ctx) == []
+    assert revenue_overview(ctx) == ([], [])
     for key in BILLING_PAGES:
         view, _ = page(site_app, key, STAFF)
         assert not view.tiles and not view.charts and not view.tables
@@ -111,7 +111,7 @@ def test_staff_see_no_money_and_no_billing_figure(site_app: App) -> None:
 
 def test_billing_staff_see_the_revenue_cycle_with_its_money_and_no_productivity(site_app: App) -> None:
     ctx = context(site_app, BILLING)
-    keys = [tile.key for tile in revenue_tiles(ctx)]
+    keys = [tile.key for tile in revenue_overview(ctx)[0]]
     assert keys[:3] == ["gross_charges", "payments", "net_collection_rate"] and "days_in_ar" in keys
     revenue, _ = page(site_app, "revenue", BILLING)
     assert tiles_of(revenue)["gross_charges"].value is not None
@@ -126,7 +126,7 @@ def test_another_practices_owner_gets_nothing_of_p001(site_app: App, key: str) -
     # Even asked directly, the read path shows them none of P001's rows.
     counted = ctx.rows("select count(*) as n from revenue_service_day where practice_id = $practice_id")
     assert counted == [{"n": 0}]
-    assert revenue_tiles(ctx) == [] and revenue_attention(ctx) == []
+    assert revenue_overview(ctx) == ([], [])
 
 
 @pytest.mark.parametrize("key", BILLING_PAGES)
@@ -137,4 +137,4 @@ def test_an_empty_period_shows_no_values(site_app: App, key: str) -> None:
     assert all(tile.definition.formula and tile.drill and tile.drill.startswith("/p/P001/rows/") for tile in view.tiles)
     if key == "ar":
         assert any("No A/R is measured on or before 2019-03-31" in note for note in view.notes)
-    assert revenue_attention(ctx) == []
+    assert revenue_overview(ctx)[1] == []

@@ -15,7 +15,7 @@ from billing_truth import Chosen, Truth
 from practicelake.app import App
 from practicelake.dashboard.billing import attention as rules
 from practicelake.dashboard.billing.cycle import CHARGE_LAG_TARGET_DAYS
-from practicelake.dashboard.tiles.revenue import revenue_attention, revenue_tiles
+from practicelake.dashboard.tiles.revenue import revenue_overview
 from site_lake import TODAY
 
 __all__ = ["truth"]  # the module's fixture
@@ -143,7 +143,7 @@ def test_ar_of_a_period_still_running_is_as_of_today(site_app: App, truth: Truth
 def test_overview_tiles_are_the_pages_figures(site_app: App, truth: Truth, filters: dict[str, Any]) -> None:
     revenue, ctx = page(site_app, "revenue", **filters)
     ar, _ = page(site_app, "ar", **filters)
-    shown = {t.key: t for t in revenue_tiles(ctx)}
+    shown = {t.key: t for t in revenue_overview(ctx)[0]}
     assert list(shown) == ["gross_charges", "payments", "net_collection_rate", "days_in_ar", "ar_over_90_share",
                            "initial_denial_rate", "clean_claim_rate"]  # fmt: skip
     on_pages = tiles_of(revenue) | tiles_of(ar)
@@ -157,7 +157,7 @@ def test_overview_tiles_are_the_pages_figures(site_app: App, truth: Truth, filte
 @pytest.mark.parametrize("filters", [PERIODS[0], PERIODS[2], PERIODS[3], PERIODS[5]], ids=ids)
 def test_attention_follows_its_rules(site_app: App, truth: Truth, filters: dict[str, Any]) -> None:
     view, ctx = page(site_app, "revenue", **filters)
-    items = {item.title: item for item in revenue_attention(ctx)}
+    items = {item.title: item for item in revenue_overview(ctx)[1]}
     chosen = Chosen(ctx.filters.payer, ctx.filters.provider)
     ageing = expected.receivable(truth, min(ctx.period.end, ctx.today), ctx.filters.payer)[None]
     share = None if not ageing.total else ageing.over_90 / ageing.total

@@ -5,12 +5,14 @@ target, encounters without charges."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from datetime import date
 from typing import Literal
 
 from practicelake.dashboard.billing.cycle import CHARGE_LAG_TARGET_DAYS, due_spans
-from practicelake.dashboard.billing.figures import UNKNOWN, Activity, activity, as_of_dates, receivables, service
+from practicelake.dashboard.billing.figures import UNKNOWN, Activity, Key, Receivable, activity, service
 from practicelake.dashboard.billing.frame import currency_amount
-from practicelake.dashboard.billing.spans import Span, shown_end
+from practicelake.dashboard.billing.spans import Span
 from practicelake.dashboard.context import PageContext
 from practicelake.dashboard.view import Attention
 
@@ -26,11 +28,12 @@ LEAST_Z = 2.58
 LEAST_CLAIMS = 20
 
 
-def claims_over_90(ctx: PageContext) -> list[Attention]:
-    dates = as_of_dates(ctx, {"current": shown_end(ctx, ctx.period)})
+def claims_over_90(ctx: PageContext, dates: Mapping[str, date], found: Mapping[Key, Receivable]) -> list[Attention]:
+    """`dates`: the days A/R is read at (cycle.ar_dates), the period's as "current"; `found`:
+    A/R on each (figures.receivables)."""
     if "current" not in dates:
         return []
-    now = receivables(ctx, dates)[("current", "")]
+    now = found[("current", "")]
     share = now.over_90_share
     if share is None or share <= AR_OVER_90_WARNING:
         return []
@@ -81,8 +84,9 @@ def denials_rising(ctx: PageContext) -> list[Attention]:
     return items
 
 
-def charge_lag(ctx: PageContext) -> list[Attention]:
-    current = activity(ctx, [Span("current", ctx.period)]).get(("current", ""))
+def charge_lag(ctx: PageContext, acted: Mapping[Key, Activity]) -> list[Attention]:
+    """`acted`: the activity of the period as "current", the page's filters applied."""
+    current = acted.get(("current", ""))
     lag = None if current is None else current.charge_lag
     if current is None or lag is None or lag <= CHARGE_LAG_TARGET_DAYS:
         return []

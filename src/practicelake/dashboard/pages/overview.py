@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from practicelake.dashboard.context import PageContext
 from practicelake.dashboard.pages import datasets_seen, page_view
-from practicelake.dashboard.tiles.access import access_attention, access_tiles
-from practicelake.dashboard.tiles.revenue import revenue_attention, revenue_tiles
+from practicelake.dashboard.tiles.access import access_overview
+from practicelake.dashboard.tiles.revenue import revenue_overview
 from practicelake.dashboard.view import PageView
 
 SEVERITY = {"critical": 0, "warning": 1, "info": 2}
@@ -16,8 +16,10 @@ SEVERITY = {"critical": 0, "warning": 1, "info": 2}
 def build(ctx: PageContext) -> PageView:
     seen = datasets_seen(ctx.principal, ctx.practice_id)
     access = "access" in seen
-    tiles = [*(access_tiles(ctx) if access else []), *revenue_tiles(ctx)]
-    found = [*(access_attention(ctx) if access else []), *revenue_attention(ctx)]
+    access_tiles, access_items = access_overview(ctx) if access else ([], [])
+    revenue_tiles, revenue_items = revenue_overview(ctx)
+    tiles = [*access_tiles, *revenue_tiles]
+    found = [*access_items, *revenue_items]
     attention = sorted(found, key=lambda item: SEVERITY[item.severity])
     notes = []
     if not attention:

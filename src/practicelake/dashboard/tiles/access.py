@@ -47,9 +47,10 @@ def no_show_tile(ctx: PageContext, found: Mapping[Key, Counts]) -> Tile:
     )
 
 
-def access_tiles(ctx: PageContext) -> list[Tile]:
+def access_overview(ctx: PageContext) -> tuple[list[Tile], list[Attention]]:
+    """The tiles and the attention item, from one read of the counts."""
     found = counts(ctx, compared(ctx))
-    return [kept_tile(ctx, found), no_show_tile(ctx, found)]
+    return [kept_tile(ctx, found), no_show_tile(ctx, found)], access_attention(ctx, found)
 
 
 def no_show_rise(current: Counts | None, previous: Counts | None) -> float | None:
@@ -67,13 +68,13 @@ def no_show_rise(current: Counts | None, previous: Counts | None) -> float | Non
     return (current.no_shows / n1 - previous.no_shows / n2) / spread
 
 
-def access_attention(ctx: PageContext) -> list[Attention]:
+def access_attention(ctx: PageContext, found: Mapping[Key, Counts]) -> list[Attention]:
     """ "No-show rate clearly up": the period's rate is at least LEAST_RISE (2 points) above the
     previous period's, and the rise is not noise: a one-sided pooled two-proportion z-test of
     no-shows over kept + no-shows gives z >= LEAST_Z (2.58, under 0.5% likely if the rate had
     not changed), each period having at least LEAST_APPOINTMENTS (30) appointments that should
-    have happened. The page's provider and location filters apply."""
-    found = counts(ctx, compared(ctx)[:2])
+    have happened. The page's provider and location filters apply. `found`: the counts of the
+    period and the one before it (compared)."""
     current, previous = found.get(("current", "")), found.get(("previous", ""))
     z = no_show_rise(current, previous)
     if z is None or current is None or previous is None or z < LEAST_Z:

@@ -26,8 +26,11 @@ OVERVIEW = frozenset(
 )
 
 
-def revenue_tiles(ctx: PageContext) -> list[Tile]:
+def revenue_overview(ctx: PageContext) -> tuple[list[Tile], list[Attention]]:
+    """The tiles and the attention items; an attention item that needs a figure a tile has
+    read uses that read."""
     tiles: list[Tile] = []
+    items: list[Attention] = []
     spans = compared(ctx.period)
     revenue = sees(ctx, "revenue")
     acted = activity(ctx, spans) if revenue else {}
@@ -35,18 +38,13 @@ def revenue_tiles(ctx: PageContext) -> list[Tile]:
         served = service(ctx, spans) if ctx.filters.basis == "service" else {}
         tiles += basis_tiles(ctx, served, acted, OVERVIEW)
     if sees(ctx, "ar") and sees_money(ctx, "ar_daily"):
-        tiles += ar_tiles(ctx, receivables(ctx, ar_dates(ctx)))
+        dates = ar_dates(ctx)
+        found = receivables(ctx, dates)
+        tiles += ar_tiles(ctx, found)
+        items += attention.claims_over_90(ctx, dates, found)
     if revenue:
         tiles += claim_tiles(ctx, acted)
-    return tiles
-
-
-def revenue_attention(ctx: PageContext) -> list[Attention]:
-    items: list[Attention] = []
-    if sees(ctx, "ar") and sees_money(ctx, "ar_daily"):
-        items += attention.claims_over_90(ctx)
-    if sees(ctx, "revenue"):
         items += attention.denials_rising(ctx)
-        items += attention.charge_lag(ctx)
+        items += attention.charge_lag(ctx, acted)
         items += attention.encounters_without_charges(ctx)
-    return items
+    return tiles, items
