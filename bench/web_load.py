@@ -160,7 +160,7 @@ def wait_until_serving(base: str, tls: ssl.SSLContext, server: subprocess.Popen[
         if server.poll() is not None:
             raise RuntimeError(f"the web server exited with code {server.returncode}")
         try:
-            if httpx.get(base + "/sign-in", verify=tls, timeout=2.0).status_code == 200:
+            if httpx.get(base + "/ready", verify=tls, timeout=2.0).status_code == 200:  # warmed up
                 return
         except httpx.HTTPError:
             pass

@@ -94,7 +94,7 @@ def test_the_lock_holds_the_limits(con: duckdb.DuckDBPyConnection) -> None:
     assert settings == {
         "enable_external_access": "false",
         "lock_configuration": "true",
-        "threads": "2",
+        "threads": "1",
         "autoload_known_extensions": "false",
     }
 

@@ -20,6 +20,7 @@ import pytest
 from lakes import local_settings
 from practicelake.app import App
 from practicelake.crypto.tls import certificate_files
+from practicelake.web import server
 from practicelake.web.app import create_app
 from practicelake.web.server import running
 
@@ -103,3 +104,29 @@ def test_the_demo_ends_by_checking_the_dashboard_when_not_on_a_terminal(tmp_path
     assert again.returncode == 0, again.stderr[-2000:]
     assert "the dashboard answered" in again.stdout
     assert not set(re.findall(r"demo\.\w+\s+│?\s*\w+\s+│?\s*([A-Za-z0-9_-]{16})", again.stdout)) & set(printed)
+
+
+def test_ready_answers_503_until_the_read_path_has_warmed_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    core = App(local_settings(tmp_path))
+    app = create_app(core)
+    try:
+        with running(app, core.settings) as url:
+            tls = _verified(core)
+            app.state.ready.clear()  # what `serve` does before it starts warming up
+            waiting = httpx.get(f"{url}/ready", verify=tls)
+            assert waiting.status_code == 503 and waiting.json() == {"ready": False}
+            assert waiting.headers["retry-after"] == "1" and waiting.headers["cache-control"] == "no-store"
+            assert "default-src 'self'" in waiting.headers["content-security-policy"]
+            server._warm(app)
+            ready = httpx.get(f"{url}/ready", verify=tls)  # no sign-in: it shows no data
+            assert ready.status_code == 200 and ready.json() == {"ready": True}
+
+            def broken(_reader: object) -> int:
+                raise OSError("the catalog is away")
+
+            app.state.ready.clear()
+            monkeypatch.setattr(server, "warm_up", broken)
+            server._warm(app)  # a warm-up that fails still lets the server take readers
+            assert httpx.get(f"{url}/ready", verify=tls).status_code == 200
+    finally:
+        core.close()

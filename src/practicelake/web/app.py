@@ -7,6 +7,7 @@ every response are web.headers. Nothing here reads the catalog for data.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from practicelake.access.permissions import curated_tables
 from practicelake.app import App
 from practicelake.web import auth, headers
-from practicelake.web.routes import admin, api, compare, errors, pages
+from practicelake.web.routes import admin, api, compare, errors, health, pages
 from practicelake.web.templating import STATIC_DIR
 
 Clock = Callable[[], datetime]
@@ -41,12 +42,15 @@ def create_app(core: App, *, clock: Clock | None = None, extra_static: Path | No
     app.state.core = core
     curated_tables()  # the models are parsed once, now, not by the first requests all at once
     app.state.clock = clock or utc_now
+    app.state.ready = threading.Event()  # cleared by a server that warms up first (web.server)
+    app.state.ready.set()
     headers.install(app)
     auth.install(app)
     errors.install(app)
     if extra_static is not None:
         app.mount("/static/extra", StaticFiles(directory=extra_static), name="extra")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(health.router)
     app.include_router(api.router, prefix="/api/v1")
     app.include_router(admin.router)
     app.include_router(compare.router)

@@ -65,18 +65,23 @@ def base_url(host: str, port: int) -> str:
 
 
 def serve(app: FastAPI, settings: Settings, host: str, port: int) -> None:
-    """Serve until interrupted (Ctrl-C). The read path warms up meanwhile (dashboard.warm)."""
+    """Serve until interrupted (Ctrl-C). The read path warms up meanwhile (dashboard.warm);
+    /ready answers 503 until it has."""
     sock = _bound(host, port)
-    threading.Thread(target=_warm, args=(app.state.core,), name="practicelake-warm-up", daemon=True).start()
+    app.state.ready.clear()
+    threading.Thread(target=_warm, args=(app,), name="practicelake-warm-up", daemon=True).start()
     server = uvicorn.Server(_config(app, settings, host, port, "info"))
     server.run(sockets=[sock])
 
 
-def _warm(core: App) -> None:
+def _warm(app: FastAPI) -> None:
+    core: App = app.state.core
     try:
         warm_up(core.reader)
     except Exception as exc:  # the server serves without it; its first readers wait instead
         log.warning("the read path did not warm up (%s): the first pages wait for it", type(exc).__name__)
+    finally:
+        app.state.ready.set()
 
 
 @contextlib.contextmanager
