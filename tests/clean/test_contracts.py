@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from clean.lake import export, quarantine_rules, rows
+from practicelake.contracts import CONTRACTS
 from practicelake.pipeline import Lakehouse
 from practicelake.settings import Settings
 
@@ -275,3 +276,12 @@ def test_a_visit_before_the_patients_birth_year_is_quarantined(local: Settings, 
     from practicelake.clean.reconcile import reconcile
 
     assert all(file["balanced"] for file in reconcile(lakehouse.catalog).to_pylist())
+
+
+def test_every_canonical_value_is_itself_allowed() -> None:
+    # A format writes the canonical value (formats.base); the checks compare lower(text) with the keys.
+    for contract in CONTRACTS:
+        for column in contract.columns:
+            if column.allowed:
+                missing = {v for v in column.allowed.values() if v.lower() not in column.allowed}
+                assert not missing, (contract.entity, column.name, missing)

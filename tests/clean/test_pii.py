@@ -18,10 +18,11 @@ from sqlglot import exp
 
 from clean.generated import ingest_all, small_export
 from practicelake.clean.checks import read_columns
-from practicelake.clean.parse import parse
 from practicelake.clean.pseudonym import pseudonym
+from practicelake.clean.read import read_rows
 from practicelake.contracts import BY_DATASET, Pii
 from practicelake.crypto.keystore import open_keys
+from practicelake.formats import registry
 from practicelake.pipeline import Lakehouse
 from practicelake.settings import Settings
 
@@ -158,7 +159,7 @@ def test_identifiers_without_a_check_are_never_parsed_out_of_raw(scanned: tuple[
     # Every column the cleaned zone keeps is read.
     assert {c.name for c in contract.columns if c.cleaned_name} <= set(read)
     export = next(root.rglob("patients.csv"))
-    parsed = parse(contract, export.read_bytes())
+    parsed = read_rows(registry.get(registry.PRACTICELAKE_CSV), export.read_bytes(), contract, "P001")
     assert parsed.rows.column_names == [*read, "raw_line"]
     names = {row["last_name"] for row in exported_patients(root)}
     assert not names & {v for column in parsed.rows.columns for v in column.to_pylist()}

@@ -18,9 +18,9 @@ from clean.generated import (
 )
 from lakes import local_settings
 from practicelake.clean.reconcile import reconcile
-from practicelake.contracts import CONTRACTS
 from practicelake.pipeline import Lakehouse
 from practicelake.settings import Settings
+from practicelake.synth.generator import EXPORTED as CONTRACTS
 
 
 def test_end_to_end_reconciles_with_ground_truth(settings: Settings, tmp_path: Path) -> None:

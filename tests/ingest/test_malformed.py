@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from practicelake.formats.csv_export import column_list
 from practicelake.ingest.manifest import read_manifest
-from practicelake.ingest.validate import column_list
 from practicelake.pipeline import Lakehouse
 
 HEADER = b"practice_id,payer_id,name,payer_type\n"

@@ -47,7 +47,7 @@ SKIPPED = {
     ".payers.csv.swp": "hidden",
     "gone.csv": "dangling symbolic link",
     "linked": "symbolic link to a folder: not followed",
-    "notes.txt": "not a CSV export",
+    "notes.txt": "not an export",
     "outside.csv": "symbolic link to outside the folder",
     "pipe.csv": "not a regular file (a FIFO)",
 }

@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 from export_checks import Export, breaking_rows, load
 
-from practicelake.contracts import CONTRACTS
+from practicelake.synth.generator import EXPORTED as CONTRACTS
 
 DATASETS = [c.dataset for c in CONTRACTS]
 TRANSACTIONAL = {

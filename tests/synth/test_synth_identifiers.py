@@ -9,7 +9,8 @@ import pytest
 from export_checks import Export, sql
 from sqlglot import exp
 
-from practicelake.contracts import CONTRACTS, Pii
+from practicelake.contracts import Pii
+from practicelake.synth.generator import EXPORTED as CONTRACTS
 
 IDENTIFIERS = ("patient_id", "first_name", "last_name", "phone", "email", "address_line", "city", "postal_code",
                "member_number")  # fmt: skip

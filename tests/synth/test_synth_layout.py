@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from export_checks import Export
 
-from practicelake.contracts import BY_DATASET, CONTRACTS
+from practicelake.contracts import BY_DATASET
 from practicelake.synth import generate
+from practicelake.synth.generator import EXPORTED as CONTRACTS
 
 
 def _contents(root: Path) -> dict[str, bytes]:

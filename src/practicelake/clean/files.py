@@ -20,9 +20,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from practicelake.clean.checks import INSTANT_SUFFIX, Violation, compiled, date_only_name, instant_name
-from practicelake.clean.parse import ParsedFile
 from practicelake.clean.pseudonym import Pseudonyms
 from practicelake.contracts import Column, Contract, Kind, Pii
+from practicelake.formats.base import ParsedFile
 from practicelake.lakehouse.schemas import QUARANTINE
 
 # DuckDB scans a registered Arrow table on one thread: a chunk is judged in this many parts.

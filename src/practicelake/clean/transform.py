@@ -28,11 +28,12 @@ from practicelake.clean.births import VISIT_DATE, load_births, reject_visits_bef
 from practicelake.clean.files import RawFile, RunContext, clean_chunk
 from practicelake.clean.ledger import Ledger, ingested_files, pending_files
 from practicelake.clean.merge import Writer, merge
-from practicelake.clean.parse import parse
 from practicelake.clean.pseudonym import Pseudonyms
+from practicelake.clean.read import read_rows
 from practicelake.contracts import CONTRACTS, Contract
 from practicelake.crypto.keystore import open_keys
 from practicelake.errors import PracticelakeError
+from practicelake.clean.read import FileFormats
 from practicelake.ingest.raw import RawZone
 from practicelake.lakehouse.catalog import current_snapshot_id, ensure_table
 from practicelake.lakehouse.journal import Journal
@@ -145,11 +146,12 @@ def _chunks(
     alone."""
     chunk: list[RawFile] = []
     rows = 0
+    formats = FileFormats(raw)
     for practice_id, entries in groupby(files, key=lambda entry: str(entry["practice_id"])):
         for entry in entries:
             sha, key = str(entry["sha256"]), str(entry["object_key"])
             try:
-                parsed = parse(contract, raw.read(key, sha))
+                parsed = read_rows(formats.of(entry), raw.read(key, sha), contract, practice_id)
             except PracticelakeError as exc:
                 ledger.file_failed(practice_id, contract.dataset, sha, str(exc))
                 continue

@@ -13,12 +13,14 @@ from rich.text import Text
 from practicelake.cli import render as reports
 from practicelake.cli.audit import audit_app
 from practicelake.cli.context import ConfigOption, err, labelled, opened, out
+from practicelake.cli.mapping import mapping_app
 from practicelake.cli.practice import init_command, practice_app
 from practicelake.cli.serve import serve_command
 from practicelake.cli.sql import sql_command
 from practicelake.cli.users import permissions, tokens_app, users_app
 from practicelake.curate.runner import CurateReport
 from practicelake.errors import PracticelakeError, describe_failure, one_line
+from practicelake.formats.registry import FORMATS
 
 app = typer.Typer(
     help="practicelake: an analytics lakehouse for independent medical practices.",
@@ -67,17 +69,32 @@ def generate(
 @app.command()
 def ingest(
     ctx: typer.Context,
-    paths: Annotated[list[Path], typer.Argument(help="Export files, or folders of CSV exports.")],
+    paths: Annotated[list[Path], typer.Argument(help="Export files, or folders of exports.")],
     practice: Annotated[str, typer.Option("--practice", "-p", help="The practice these exports come from.")],
     source: Annotated[str, typer.Option(help="The system that wrote the exports.")] = "pms",
     batch: Annotated[str | None, typer.Option(help="Export batch label (default: each file's folder name).")] = None,
+    source_format: Annotated[
+        str | None,
+        typer.Option(
+            "--format", help=f"Read every file as this format ({', '.join(FORMATS)}); default: from its content."
+        ),
+    ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(help="Read every file as a CSV export described by this mapping (TOML; docs/mappings.md)."),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Store exports in the raw zone, byte for byte, and record them in the manifest."""
+    """Store exports in the raw zone, byte for byte, and record them in the manifest: practicelake
+    CSV, X12 835/837P, FHIR R4 (JSON, Bundle, NDJSON) or HL7 v2, each file's format told from
+    its content unless --format or --mapping names it."""
     lakehouse = opened(ctx).lakehouse
     with _progress() as progress:
         task = progress.add_task("ingesting", total=None)
-        report = lakehouse.ingest(practice, paths, source=source, batch=batch, on_file=lambda e: progress.advance(task))
+        report = lakehouse.ingest(
+            practice, paths, source=source, batch=batch, source_format=source_format, mapping=mapping,
+            on_file=lambda e: progress.advance(task),
+        )  # fmt: skip
     for label, message in report.problems():  # one line each: a file named, and its problem
         err.print(labelled(label, message))
     out.print(reports.ingest(report))
@@ -247,6 +264,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(audit_app, name="audit")
 app.add_typer(practice_app, name="practice")
+app.add_typer(mapping_app, name="mapping")
 
 
 def main(args: list[str] | None = None) -> None:

@@ -8,6 +8,7 @@ from practicelake.contracts.billing import ADJUSTMENT, CHARGE, CLAIM, PAYMENT
 from practicelake.contracts.model import Column, Contract, Kind, Pii, Rule
 from practicelake.contracts.organisation import LOCATION, PAYER, PRACTICE, PROVIDER, PROVIDER_SCHEDULE
 from practicelake.contracts.patient import PATIENT
+from practicelake.contracts.remittance import CLAIM_OUTCOME
 from practicelake.contracts.scheduling import APPOINTMENT, ENCOUNTER
 
 CONTRACTS: tuple[Contract, ...] = (
@@ -21,6 +22,7 @@ CONTRACTS: tuple[Contract, ...] = (
     ENCOUNTER,
     CHARGE,
     CLAIM,
+    CLAIM_OUTCOME,
     PAYMENT,
     ADJUSTMENT,
 )

@@ -27,6 +27,7 @@ APPOINTMENT_STATUS = {
     "rescheduled": "cancelled",
     "waitlist": "waitlist",
     "entered in error": "entered-in-error",
+    "entered-in-error": "entered-in-error",
     "deleted": "entered-in-error",
 }
 

@@ -34,6 +34,9 @@ class ManifestEntry:
     status: str
     reason: str | None
     ingest_id: str
+    format: str | None = None  # formats.registry name; None in rows from before formats: practicelake-csv
+    extension: str | None = None  # of the file as received, e.g. ".835"
+    mapping_key: str | None = None  # the raw object of the CSV mapping a `csv:` format reads the file with
 
 
 def manifest_table(catalog: Catalog) -> Table:
@@ -56,6 +59,7 @@ def entry_json(entry: ManifestEntry) -> str:
 
 
 def entry_from_json(line: str) -> ManifestEntry:
-    """The entry of `entry_json`; ValueError, KeyError or TypeError if the line is not one."""
+    """The entry of `entry_json`; ValueError, KeyError or TypeError if the line is not one
+    (a line written before the format columns existed reads with them empty)."""
     entry = ManifestEntry(**json.loads(line))
     return replace(entry, received_at=datetime.fromisoformat(str(entry.received_at)))

@@ -28,6 +28,8 @@ from practicelake.settings import cited, practice_id_problem
 from practicelake.storage import ObjectStore
 
 PREFIX = "raw"
+EXTENSION = re.compile(r"\.[a-z0-9]{1,10}")
+"""A file's extension as an object key keeps it (`.csv`, `.835`, `.ndjson`): else none."""
 SOURCE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 """A source stands as it is in object keys: lower case, so that no two sources can share a
 folder, even on a case-insensitive file system."""
@@ -68,7 +70,9 @@ class RawZone:
         return hmac.digest(self.keys.file_hash_secret(practice_id), data, "sha256").hex()
 
     @staticmethod
-    def object_key(practice_id: str, source: str, dataset: str, received: date, address: str) -> str:
+    def object_key(
+        practice_id: str, source: str, dataset: str, received: date, address: str, extension: str = ".csv"
+    ) -> str:
         problem = practice_id_problem(practice_id)
         if problem:
             raise PracticelakeError(problem)
@@ -79,7 +83,7 @@ class RawZone:
                 f"source={check_source(source)}",
                 f"dataset={path_segment(dataset)}",
                 f"ingest_date={received.isoformat()}",
-                f"{address}.csv",
+                f"{address}{extension if EXTENSION.fullmatch(extension) else ''}",
             )
         )
 

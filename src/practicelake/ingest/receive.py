@@ -1,7 +1,9 @@
 """Exports -> raw zone. The practice comes from the operator, never from the file.
 
-Per file: read, checked (validate), its manifest row written to the journal, its object
-stored; the rows reach the manifest in batches, and the journal answers for the rows of a
+Per file: read, its format named by the operator or detected from its content
+(formats.registry), checked by that format, its manifest rows (one per dataset the file feeds)
+written to the journal, its object stored once; the rows reach the manifest in batches, and
+the journal answers for the rows of a
 batch that an ingest did not live to append. A file that cannot be read is skipped and named;
 a file that fails its checks is stored and marked failed; neither stops the others.
 """
@@ -19,6 +21,9 @@ from typing import Any
 from pyiceberg.catalog import Catalog
 
 from practicelake.errors import MalformedFileError
+from practicelake.formats import registry
+from practicelake.formats.base import Format, Source
+from practicelake.formats.mapping import MappedCsv, load_mapping
 from practicelake.ingest.journal import IngestJournal
 from practicelake.ingest.manifest import (
     ALREADY_INGESTED,
@@ -30,9 +35,10 @@ from practicelake.ingest.manifest import (
 )
 from practicelake.ingest.raw import RawZone, check_source
 from practicelake.ingest.scan import Skipped, export_files, read_export, shown
-from practicelake.ingest.validate import validate
 from practicelake.settings import Settings
 
+MAPPINGS = "_mappings"
+"""The raw zone's folder (dataset=...) of the CSV mappings files were read with."""
 BATCH_ROWS = 500
 """Manifest rows appended in one commit."""
 
@@ -71,9 +77,19 @@ def ingest(
     *,
     source: str = "pms",
     batch: str | None = None,
+    source_format: str | None = None,
+    mapping: Path | None = None,
     on_file: Callable[[ManifestEntry], None] | None = None,
 ) -> IngestReport:
+    """`source_format`: the format every file is read as (formats.registry); None: each file's
+    own, from its content. `mapping`: a CSV mapping (formats.mapping) every file is read with,
+    kept in raw beside them so that the transform reads them as they were received. `on_file`
+    is called once per manifest row."""
     settings.practice(practice_id)  # refuse a practice the deployment does not serve
+    named = None if source_format is None else registry.get(source_format)
+    mapping_text = None if mapping is None else read_export(mapping)
+    if mapping is not None and mapping_text is not None:
+        named = MappedCsv(load_mapping(mapping_text.decode("utf-8", errors="replace"), mapping.name))
     check_source(source)
     raw.keys.file_hash_secret(practice_id)  # an offboarded practice (ShreddedError) takes no file, nor a journal
     files, skipped = export_files(paths)
@@ -83,12 +99,13 @@ def ingest(
     with IngestJournal(settings.state_dir, report.ingest_id) as journal:
         # A practice no longer served (offboarded since) gets none of its dead ingest's rows back.
         left_behind = [e for e in journal.left_behind() if e.practice_id in settings.practices]
-        receiver = Receiver(raw, journal, report, practice_id, source, batch, now)
+        receiver = Receiver(raw, journal, report, practice_id, source, batch, now, named)
         receiver.know(manifest, left_behind)
+        if mapping_text is not None:
+            receiver.keep_mapping(mapping_text)
         try:
             for path in files:
-                entry = receiver.receive(path)
-                if entry is not None:
+                for entry in receiver.receive(path):
                     if len(receiver.pending) >= BATCH_ROWS:
                         receiver.flush(catalog)
                     if on_file:
@@ -113,9 +130,12 @@ class Receiver:
         source: str,
         batch: str | None,
         now: datetime,
+        named: Format | None = None,
     ) -> None:
         self.raw, self.journal, self.report = raw, journal, report
         self.practice_id, self.source, self.batch, self.now = practice_id, source, batch, now
+        self.named = named  # the format the operator named, or None: each file's own
+        self.mapping_key: str | None = None  # the raw object of the mapping `named` reads with
         self.seen: dict[tuple[str, str], str] = {}  # (dataset, content address) -> object key, this practice
         self.orphans: dict[tuple[str, str], str] = {}  # stored by a dead ingest, not in the manifest
         self.pending: list[ManifestEntry] = []
@@ -130,31 +150,74 @@ class Receiver:
             if mine and entry.object_key not in recorded:
                 self.orphans[(entry.dataset, entry.sha256)] = entry.object_key
 
-    def receive(self, path: Path) -> ManifestEntry | None:
-        """The file's manifest row, its object stored; None if the file cannot be read."""
+    def keep_mapping(self, text: bytes) -> None:
+        """Store the mapping the files are read with (once: the same text is the same object)."""
+        address = self.raw.address(self.practice_id, text)
+        self.mapping_key = self.raw.object_key(
+            self.practice_id, self.source, MAPPINGS, self.now.date(), address, ".toml"
+        )
+        self.raw.write(self.mapping_key, text)  # False: these bytes were kept before
+
+    def receive(self, path: Path) -> list[ManifestEntry]:
+        """The file's manifest rows, one per dataset it feeds, its object stored; none if the
+        file cannot be read."""
         try:
             data = read_export(path)
         except OSError as exc:
             self.report.skipped.append(Skipped(path, f"cannot be read: {exc.strerror or exc}", unread=True))
-            return None
+            return []
         sha = self.raw.address(self.practice_id, data)
-        dataset = path.stem.lower()
+        source = Source(data, path.name)
+        found = self.named or registry.detect(source)
         status, reason = INGESTED, None
-        if (dataset, sha) in self.seen:
-            status, key = ALREADY_INGESTED, self.seen[(dataset, sha)]
-        else:
+        fallback = path.stem.lower() if found.name == registry.PRACTICELAKE_CSV else found.name
+        try:
+            inspection = found.inspect(source)
+            datasets = inspection.datasets or (fallback,)
+            if inspection.warnings:
+                reason = "read with warnings: " + "; ".join(inspection.warnings)
+        except MalformedFileError as exc:
+            datasets, status, reason = (fallback,), FAILED, str(exc)
+        except (ValueError, csv.Error) as exc:  # a check that could not finish is a failed file
+            datasets, status, reason = (fallback,), FAILED, f"cannot be checked: {type(exc).__name__}"
+        extension = path.suffix.lower()
+        folder = datasets[0] if len(datasets) == 1 else found.name
+        key = ""
+        entries: list[ManifestEntry] = []
+        for dataset in datasets:
+            known = self.seen.get((dataset, sha))
+            if known is not None:
+                entries.append(self._entry(path, data, sha, dataset, known, ALREADY_INGESTED, None, found, extension))
+                continue
             # An object a dead ingest stored on another day keeps its key: no second copy.
-            key = self.orphans.pop((dataset, sha), "") or self.raw.object_key(
-                self.practice_id, self.source, dataset, self.now.date(), sha
+            key = (
+                key
+                or self.orphans.pop((dataset, sha), "")
+                or self.raw.object_key(self.practice_id, self.source, folder, self.now.date(), sha, extension)
             )
             self.seen[(dataset, sha)] = key
-            try:
-                validate(dataset, data)
-            except MalformedFileError as exc:
-                status, reason = FAILED, str(exc)
-            except (ValueError, csv.Error) as exc:  # a check that could not finish is a failed file
-                status, reason = FAILED, f"cannot be checked: {type(exc).__name__}"
-        entry = ManifestEntry(
+            entries.append(self._entry(path, data, sha, dataset, key, status, reason, found, extension))
+        for entry in entries:
+            self.journal.add(entry)  # before the object: the row is never lost once the object exists
+        if key:
+            self.raw.write(key, data)  # False: an interrupted ingest stored these bytes already
+        self.report.entries += entries
+        self.pending += entries
+        return entries
+
+    def _entry(
+        self,
+        path: Path,
+        data: bytes,
+        sha: str,
+        dataset: str,
+        key: str,
+        status: str,
+        reason: str | None,
+        found: Format,
+        extension: str,
+    ) -> ManifestEntry:
+        return ManifestEntry(
             practice_id=self.practice_id,
             sha256=sha,
             dataset=dataset,
@@ -167,13 +230,10 @@ class Receiver:
             status=status,
             reason=reason,
             ingest_id=self.report.ingest_id,
+            format=found.name,
+            extension=_text(extension),
+            mapping_key=self.mapping_key if found is self.named else None,
         )
-        self.journal.add(entry)  # before the object: the row is never lost once the object exists
-        if status != ALREADY_INGESTED:
-            self.raw.write(key, data)  # False: an interrupted ingest stored these bytes already
-        self.report.entries.append(entry)
-        self.pending.append(entry)
-        return entry
 
     def flush(self, catalog: Catalog) -> None:
         append_entries(catalog, self.pending)

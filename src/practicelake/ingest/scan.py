@@ -1,9 +1,11 @@
-"""Which files an ingest takes: the files named, and the CSV exports under the folders named.
+"""Which files an ingest takes: the files named, and the exports under the folders named (a
+file whose extension an export format uses: EXPORT_EXTENSIONS).
 
 A folder scan names everything it leaves out, with the reason. It never opens what it skips
 (a FIFO would block), never follows a symbolic link out of the folder named, and never
-descends into a linked folder. `.csv` is matched in any letter case: exporters on Windows
-write `.CSV`, and the dataset is named by the file's stem in lower case either way.
+descends into a linked folder. Extensions are matched in any letter case: exporters on Windows
+write `.CSV`, and a CSV's dataset is named by the file's stem in lower case either way. A file
+named on the command line is taken whatever its name (`remit.txt`): its content decides.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 
 from practicelake.errors import PracticelakeError
 
+EXPORT_EXTENSIONS = frozenset({".csv", ".835", ".837", ".x12", ".edi", ".json", ".ndjson", ".jsonl", ".hl7"})
 KINDS = {
     stat.S_IFIFO: "a FIFO",
     stat.S_IFSOCK: "a socket",
@@ -106,8 +109,9 @@ def _scan(root: Path, folder: Path, files: list[Path], skipped: list[Skipped]) -
                 _scan(root, path, files, skipped)
         elif not stat.S_ISREG(mode):
             skipped.append(Skipped(path, f"not a regular file ({_kind(mode)})"))
-        elif path.suffix.lower() != ".csv":
-            skipped.append(Skipped(path, "not a CSV export (the name does not end in .csv)"))
+        elif path.suffix.lower() not in EXPORT_EXTENSIONS:
+            shown_extensions = ", ".join(sorted(EXPORT_EXTENSIONS))
+            skipped.append(Skipped(path, f"not an export (its name does not end in one of {shown_extensions})"))
         else:
             files.append(path)
 

@@ -25,7 +25,7 @@ from pyiceberg.transforms import IdentityTransform
 from sqlalchemy import CursorResult, update
 from sqlalchemy.orm import Session
 
-from practicelake.errors import SettingsError
+from practicelake.errors import PracticelakeError, SettingsError
 from practicelake.settings import Settings
 from practicelake.storage.private import create_private_file, private_folder, restrict_umask
 
@@ -77,11 +77,15 @@ def ensure_table(
     partitioned: bool = True,
     properties: dict[str, str] | None = None,
 ) -> Table:
-    """The table, created in one commit (format v2, identity-partitioned by practice_id) if missing."""
+    """The table, created in one commit (format v2, identity-partitioned by practice_id) if missing.
+    A table made before `schema` gained optional columns gets them, in one commit; its rows
+    read them as empty."""
     try:
-        return catalog.load_table(identifier)
+        table = catalog.load_table(identifier)
     except NoSuchTableError:
         pass
+    else:
+        return _with_new_columns(table, schema)
     fresh = iceberg_schema(schema)
     spec = UNPARTITIONED_PARTITION_SPEC
     if partitioned:
@@ -92,6 +96,20 @@ def ensure_table(
     return catalog.create_table_if_not_exists(
         identifier, schema=fresh, partition_spec=spec, properties=properties or {}
     )
+
+
+def _with_new_columns(table: Table, schema: pa.Schema) -> Table:
+    have = set(table.schema().column_names)
+    added = [name for name in schema.names if name not in have]
+    if not added:
+        return table
+    required = [name for name in added if not schema.field(name).nullable]
+    if required:
+        named = ".".join(table.name())
+        raise PracticelakeError(f"{named} lacks the required columns {', '.join(required)}: it cannot be upgraded")
+    with table.update_schema() as evolution:
+        evolution.union_by_name(iceberg_schema(schema))
+    return table
 
 
 def current_snapshot_id(table: Table) -> int | None:

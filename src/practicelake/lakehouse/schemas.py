@@ -62,6 +62,10 @@ RAW_FILES = pa.schema(
         pa.field("status", pa.string(), nullable=False),
         pa.field("reason", pa.string()),
         pa.field("ingest_id", pa.string(), nullable=False),
+        # Added with the source formats: empty in rows written before (practicelake's CSV, ".csv").
+        pa.field("format", pa.string()),
+        pa.field("extension", pa.string()),
+        pa.field("mapping_key", pa.string()),  # the raw object of the CSV mapping the file is read with
     ]
 )
 

@@ -12,6 +12,9 @@ from practicelake.audit.admin import AdminLog
 from practicelake.clean.transform import TransformReport, transform
 from practicelake.crypto.keystore import KeyStore, open_keys
 from practicelake.curate.runner import CurateReport, curate
+from practicelake.errors import PracticelakeError
+from practicelake.formats import registry
+from practicelake.formats.mapping import load_mapping
 from practicelake.ingest import IngestReport, RawZone, ingest
 from practicelake.ingest.manifest import ALREADY_INGESTED, FAILED, INGESTED, ManifestEntry
 from practicelake.ingest.raw import check_source
@@ -59,16 +62,36 @@ class Lakehouse:
         *,
         source: str = "pms",
         batch: str | None = None,
+        source_format: str | None = None,
+        mapping: Path | None = None,
         on_file: Callable[[ManifestEntry], None] | None = None,
     ) -> IngestReport:
-        """Store the exports in the raw zone, once the ingest is on record."""
+        """Store the exports in the raw zone, once the ingest is on record. `source_format`:
+        the format every file is read as (formats.registry); None: each file's, from its content.
+        `mapping`: the CSV mapping (TOML) every file is read with."""
         self.settings.practice(practice_id)  # refused before the record: no action was taken
         check_source(source)
+        if source_format is not None and mapping is not None:
+            raise PracticelakeError("--format and --mapping name the format twice: give one of them")
+        if source_format is not None:
+            registry.get(source_format)  # an unknown format is refused before the record too
+        if mapping is not None:
+            load_mapping(mapping)  # so is a mapping that cannot be read
         paths = list(paths)
-        asked = {"source": source, "batch": batch or "", "paths": len(paths)}
+        shown_format = source_format or (f"mapping {mapping.name}" if mapping else "detected")
+        asked = {"source": source, "batch": batch or "", "paths": len(paths), "format": shown_format}
         with self.admin.acting("ingest", practice_id, practices=[practice_id], details=asked) as outcome:
             report = ingest(
-                self.settings, self.catalog, self.raw, practice_id, paths, source=source, batch=batch, on_file=on_file
+                self.settings,
+                self.catalog,
+                self.raw,
+                practice_id,
+                paths,
+                source=source,
+                batch=batch,
+                source_format=source_format,
+                mapping=mapping,
+                on_file=on_file,
             )
             counts = {status: report.count(status) for status in (INGESTED, ALREADY_INGESTED, FAILED)}
             outcome.done(ingest_id=report.ingest_id, **counts)

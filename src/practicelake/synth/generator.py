@@ -12,7 +12,7 @@ from types import MappingProxyType
 import numpy as np
 import pyarrow as pa
 
-from practicelake.contracts import BY_DATASET, CONTRACTS
+from practicelake.contracts import CONTRACTS
 from practicelake.synth.appointments import appointment_ids, appointment_rows, draw_bookings
 from practicelake.synth.billing import charge_rows, draw_lines, fee_schedule
 from practicelake.synth.catalog import REGIONS
@@ -27,6 +27,8 @@ from practicelake.synth.patients import build_roster, patient_rows
 from practicelake.synth.remittance import adjustment_rows, payment_rows, settle
 from practicelake.synth.schedule import build_sessions
 
+EXPORTED = tuple(c for c in CONTRACTS if c.dataset != "claim_outcomes")
+"""The datasets of a practice-management export; payers' decisions come in remittances."""
 VISITS_PER_PROVIDER_YEAR = 4_000  # appointments a full-time provider books in a year
 
 
@@ -154,8 +156,8 @@ def generate(
     period = export_period(end_date, years)
     setups = plan(practices, years, seed, appointments)
     files: dict[str, FileTruth] = {}
-    rows_written = dict.fromkeys(BY_DATASET, 0)
-    corrections = dict.fromkeys(BY_DATASET, 0)
+    rows_written = dict.fromkeys((c.dataset for c in EXPORTED), 0)
+    corrections = dict.fromkeys((c.dataset for c in EXPORTED), 0)
     total = 0
     for setup in setups:
         for batch in range(period.months):
@@ -163,7 +165,7 @@ def generate(
         datasets, booked = practice_datasets(seed, setup, period)
         total += booked
         other = setups[(setup.index + 1) % practices].practice_id if practices > 1 else "P002"
-        for contract in CONTRACTS:
+        for contract in EXPORTED:
             written = write_dataset(
                 out_dir, setup.practice_id, period, contract, datasets.pop(contract.dataset),
                 rng=stream(seed, setup.index + 1, f"dirty:{contract.dataset}"), dirty_rate=dirty_rate,

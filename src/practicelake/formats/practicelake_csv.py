@@ -1,4 +1,5 @@
-"""Raw bytes -> an all-text Arrow table with the line each row came from.
+"""practicelake's own CSV export: one file per dataset, named after it (`appointments.csv`),
+with the contract's columns. Raw bytes -> an all-text Arrow table with the line each row came from.
 
 The rows read are counted from the bytes themselves (physical records: one a line), apart
 from the parser that loads them, so that a parser that merges records cannot make rows
@@ -11,16 +12,17 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass
+from collections.abc import Collection
+from pathlib import PurePath
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from practicelake.clean.checks import read_columns
 from practicelake.contracts import Contract
 from practicelake.errors import MalformedFileError
-from practicelake.ingest.validate import BOM, check_header, header_of
+from practicelake.formats.base import BadRow, Inspection, ParsedFile, Source
+from practicelake.formats.csv_export import BOM, check_header, contract_for, header_of, validate
 
 FIELD_COUNT = "field_count"
 UNCLOSED_QUOTE = "unclosed_quote"
@@ -29,24 +31,6 @@ UNCLOSED_QUOTE = "unclosed_quote"
 # after its first character, read as is), or quoted from its first to its last character.
 _FIELD = rb'(?:"(?:[^"]|"")*"|[^",][^,]*|)'
 BALANCED = re.compile(_FIELD + rb"(?:," + _FIELD + rb")*")
-
-
-@dataclass(frozen=True)
-class BadRow:
-    line: int
-    detail: str
-    rule: str = FIELD_COUNT
-
-
-@dataclass(frozen=True)
-class ParsedFile:
-    rows: pa.Table  # one string column per column the transform reads, plus raw_line
-    bad_rows: list[BadRow]
-
-    @property
-    def rows_read(self) -> int:
-        """Physical records: every non-blank line after the header."""
-        return int(self.rows.num_rows) + len(self.bad_rows)
 
 
 def _read(data: bytes, names: list[str], read: list[str], threads: bool, bad_rows: list[BadRow]) -> pa.Table:
@@ -103,14 +87,15 @@ def _lines(data: bytes) -> tuple[list[BadRow], bytes, np.ndarray]:
     return unclosed, body, np.array(numbers, dtype=np.int64)
 
 
-def parse(contract: Contract, data: bytes) -> ParsedFile:
+def parse(contract: Contract, data: bytes, columns: Collection[str] | None = None) -> ParsedFile:
     """Every well-formed row as text, in contract column order; the others are returned apart
     with their line and what is wrong. Lines are physical lines of the file, the header being
-    line 1. Only the columns the transform reads are converted (see checks.read_columns)."""
+    line 1. Only `columns` are converted (None: all), so that columns the transform does not
+    read (names, contact details) never leave raw."""
     data = data.removeprefix(BOM)
     header = header_of(_header_line(data).decode("utf-8", errors="replace"))
     check_header(contract, header)
-    read = list(read_columns(contract.entity))
+    read = [name for name in contract.column_names if columns is None or name in columns]
     expected = physical_records(data)
     bad_rows: list[BadRow] = []
     try:
@@ -140,3 +125,26 @@ def parse(contract: Contract, data: bytes) -> ParsedFile:
             lines = numbers[~np.isin(numbers, [b.line for b in bad_rows])]
     table = table.select(read).append_column("raw_line", pa.array(lines))
     return ParsedFile(rows=table, bad_rows=bad_rows)
+
+
+class PracticelakeCsv:
+    """The format of `practicelake`'s own export (docs/contracts.md): what a file is read as
+    when no other format claims it."""
+
+    name = "practicelake-csv"
+    unit = "line"
+    description = "practicelake CSV: one file per dataset, named after it, with the contract's columns"
+
+    def sniff(self, source: Source) -> bool:
+        return False  # the format of last resort (formats.registry.detect)
+
+    def inspect(self, source: Source) -> Inspection:
+        dataset = source.datasets[0] if source.datasets else PurePath(source.name).stem.lower()
+        validate(dataset, source.data)
+        return Inspection((dataset,))
+
+    def read(self, data: bytes, dataset: str, columns: Collection[str] | None = None) -> ParsedFile:
+        return parse(contract_for(dataset), data, columns)
+
+
+FORMAT = PracticelakeCsv()

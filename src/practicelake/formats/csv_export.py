@@ -1,4 +1,5 @@
-"""File-level checks at ingest: is this a readable CSV export of a known dataset?
+"""File-level checks of practicelake's CSV export at ingest: is this a readable CSV export of a
+known dataset?
 
 A file that fails is still kept in raw, byte for byte, and is marked failed in the
 manifest with the reason given here. Row-level problems are the transform's business.
@@ -14,7 +15,7 @@ from collections import Counter
 
 from practicelake.contracts import BY_DATASET, Contract
 from practicelake.errors import MalformedFileError
-from practicelake.ingest.records import check_line_ends, check_records
+from practicelake.formats.csv_records import check_line_ends, check_records
 from practicelake.settings import cited
 
 BOM = b"\xef\xbb\xbf"

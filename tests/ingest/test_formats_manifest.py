@@ -1,0 +1,63 @@
+"""The manifest records each file's format and extension; a manifest written before those
+columns existed gains them and its rows still load; a format that does not exist is refused
+before anything is read or recorded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from lakes import local_settings
+from practicelake.errors import PracticelakeError
+from practicelake.ingest.manifest import read_manifest
+from practicelake.lakehouse.catalog import ensure_table
+from practicelake.lakehouse.schemas import RAW_FILES
+from practicelake.pipeline import Lakehouse
+
+PAYERS = b"practice_id,payer_id,name,payer_type\nP001,PAY1,Discovery Health,insurer\n"
+ADDED = ("format", "extension", "mapping_key")
+
+
+def test_a_file_is_recorded_with_its_format_and_extension(lakehouse: Lakehouse, tmp_path: Path) -> None:
+    export = tmp_path / "2024-01" / "PAYERS.CSV"
+    export.parent.mkdir()
+    export.write_bytes(PAYERS)
+    (entry,) = lakehouse.ingest("P001", [export]).entries
+    assert (entry.status, entry.dataset, entry.format, entry.extension) == ("ingested", "payers", "practicelake-csv", ".csv")
+    assert entry.object_key.endswith(f"/{entry.sha256}.csv")
+    (row,) = read_manifest(lakehouse.catalog).to_pylist()
+    assert (row["format"], row["extension"], row["mapping_key"]) == ("practicelake-csv", ".csv", None)
+
+
+def test_an_unknown_format_is_refused_before_anything_is_recorded(lakehouse: Lakehouse, tmp_path: Path) -> None:
+    export = tmp_path / "payers.csv"
+    export.write_bytes(PAYERS)
+    with pytest.raises(PracticelakeError, match=r"unknown format 'x12-999' \(expected one of: .*x12-835"):
+        lakehouse.ingest("P001", [export], source_format="x12-999")
+    assert read_manifest(lakehouse.catalog).num_rows == 0
+    assert list(lakehouse.store.list("raw/")) == []
+
+
+def test_a_manifest_from_before_formats_gains_the_columns_and_its_files_still_load(tmp_path: Path) -> None:
+    settings = local_settings(tmp_path)
+    lakehouse = Lakehouse.open(settings)
+    old_schema = pa.schema([field for field in RAW_FILES if field.name not in ADDED])
+    ensure_table(lakehouse.catalog, "ops.raw_files", old_schema)
+    export = tmp_path / "2024-01" / "payers.csv"
+    export.parent.mkdir()
+    export.write_bytes(PAYERS)
+    first = lakehouse.ingest("P001", [export]).entries[0]
+    # The manifest as an ingest of before wrote it: the same row, without the new columns.
+    lakehouse.catalog.drop_table("ops.raw_files")
+    old = ensure_table(lakehouse.catalog, "ops.raw_files", old_schema)
+    old_row = {name: value for name, value in vars(first).items() if name not in ADDED}
+    old.append(pa.Table.from_pylist([old_row], schema=old_schema))
+    assert "format" not in lakehouse.catalog.load_table("ops.raw_files").schema().column_names
+    rows = read_manifest(lakehouse.catalog).to_pylist()
+    assert [(row["status"], row["format"]) for row in rows] == [("ingested", None)]
+    report = lakehouse.transform()
+    assert report.ledger is not None and report.ledger.total("rows_accepted") == 1
+    cleaned = lakehouse.catalog.load_table("cleaned.payer").scan().to_arrow()
+    assert cleaned["payer_id"].to_pylist() == ["PAY1"]
