@@ -25,7 +25,12 @@ def test_a_file_is_recorded_with_its_format_and_extension(lakehouse: Lakehouse, 
     export.parent.mkdir()
     export.write_bytes(PAYERS)
     (entry,) = lakehouse.ingest("P001", [export]).entries
-    assert (entry.status, entry.dataset, entry.format, entry.extension) == ("ingested", "payers", "practicelake-csv", ".csv")
+    assert (entry.status, entry.dataset, entry.format, entry.extension) == (
+        "ingested",
+        "payers",
+        "practicelake-csv",
+        ".csv",
+    )
     assert entry.object_key.endswith(f"/{entry.sha256}.csv")
     (row,) = read_manifest(lakehouse.catalog).to_pylist()
     assert (row["format"], row["extension"], row["mapping_key"]) == ("practicelake-csv", ".csv", None)

@@ -12,6 +12,7 @@ import sqlglot
 from sqlglot import exp
 
 from practicelake.contracts import BY_DATASET, Contract, Kind, reference_codes
+from practicelake.formats.mapping import shipped
 from practicelake.synth import GenerationReport
 
 DIALECT = "duckdb"
@@ -88,7 +89,7 @@ def _checks(contract: Contract, value: Values) -> dict[str, exp.Expr]:
             parsed = exp.TryCast(this=name.copy(), to=exp.DataType.build(SQL_TYPES[c.kind], dialect=DIALECT))
             checks[c.name + ":type"] = exp.or_(_is_null(name), exp.and_(fmt, exp.not_(_is_null(parsed))))
         if c.allowed is not None:
-            keys = value(sorted(k.lower() for k in c.allowed))
+            keys = value(sorted({k.lower() for k in c.allowed} | set(_synonyms(contract.dataset, c.name))))
             checks[c.name + ":allowed"] = exp.or_(
                 _is_null(name), exp.func("list_contains", keys, exp.Lower(this=name.copy()))
             )
@@ -168,6 +169,13 @@ def load(export: Export, dataset: str) -> duckdb.DuckDBPyConnection:
 def _broken(condition: exp.Expr) -> exp.Expr:
     """How many rows of the group `condition` holds for."""
     return exp.func("sum", exp.case().when(condition, exp.Literal.number(1)).else_(exp.Literal.number(0)))
+
+
+def _synonyms(dataset: str, column: str) -> dict[str, str]:
+    """How practicelake's CSV export may spell a column's values (formats/mappings/practicelake.toml)."""
+    feed = shipped("practicelake").file_of(dataset).datasets[dataset]
+    spec = feed.columns.get(column)
+    return {} if spec is None else spec.lookup()
 
 
 def breaking_rows(export: Export, dataset: str) -> dict[str, dict[str, int]]:

@@ -29,11 +29,10 @@ from practicelake.clean.files import RawFile, RunContext, clean_chunk
 from practicelake.clean.ledger import Ledger, ingested_files, pending_files
 from practicelake.clean.merge import Writer, merge
 from practicelake.clean.pseudonym import Pseudonyms
-from practicelake.clean.read import read_rows
+from practicelake.clean.read import FileFormats, read_rows
 from practicelake.contracts import CONTRACTS, Contract
 from practicelake.crypto.keystore import open_keys
 from practicelake.errors import PracticelakeError
-from practicelake.clean.read import FileFormats
 from practicelake.ingest.raw import RawZone
 from practicelake.lakehouse.catalog import current_snapshot_id, ensure_table
 from practicelake.lakehouse.journal import Journal

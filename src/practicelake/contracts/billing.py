@@ -98,7 +98,7 @@ PAYMENT = Contract(
             Kind.STRING,
             "Who paid.",
             required=True,
-            allowed={"payer": "payer", "insurance": "payer", "patient": "patient"},
+            allowed={"payer": "payer", "patient": "patient"},
         ),
         Column("paid_at", Kind.TIMESTAMP, "When the money was received.", required=True),
         Column("amount", Kind.DECIMAL, "Amount received (negative for a refund).", required=True),

@@ -33,7 +33,7 @@ CLAIM_OUTCOME = Contract(
         Column("patient_responsibility", Kind.DECIMAL, "Amount left for the patient to pay."),
         Column("adjusted_amount", Kind.DECIMAL, "Sum of the decision's adjustments (CAS), claim and lines."),
         Column("adjudicated_on", Kind.DATE, "When the payer decided (the remittance's date).", required=True),
-        Column("received_on", Kind.DATE, "When the payer received the claim."),
+        Column("payer_received_on", Kind.DATE, "When the payer received the claim."),
         Column("service_from", Kind.DATE, "First day of service on the claim."),
         Column("service_to", Kind.DATE, "Last day of service on the claim."),
         Column("payer_claim_ref", Kind.STRING, "The payer's claim control number."),

@@ -2,33 +2,24 @@
 
 from practicelake.contracts.model import PRACTICE_ID, Column, Contract, Kind, Pii, Rule
 
-# Source statuses of common practice-management systems, mapped to FHIR R4
-# Appointment.status (http://hl7.org/fhir/appointmentstatus). A late cancellation is a
-# cancellation: whether it was late is derived from cancelled_at and start_at.
+# FHIR R4 Appointment.status (http://hl7.org/fhir/appointmentstatus). A late cancellation is a
+# cancellation: whether it was late is derived from cancelled_at and start_at. How each source
+# spells its statuses is its format's business (formats/mappings/practicelake.toml for
+# practicelake's own CSV).
 APPOINTMENT_STATUS = {
-    "pending": "pending",
-    "scheduled": "booked",
-    "booked": "booked",
-    "confirmed": "booked",
-    "arrived": "arrived",
-    "checked in": "arrived",
-    "checked-in": "checked-in",
-    "in room": "checked-in",
-    "completed": "fulfilled",
-    "checked out": "fulfilled",
-    "fulfilled": "fulfilled",
-    "no show": "noshow",
-    "no-show": "noshow",
-    "noshow": "noshow",
-    "dna": "noshow",
-    "cancelled": "cancelled",
-    "canceled": "cancelled",
-    "late cancel": "cancelled",
-    "rescheduled": "cancelled",
-    "waitlist": "waitlist",
-    "entered in error": "entered-in-error",
-    "entered-in-error": "entered-in-error",
-    "deleted": "entered-in-error",
+    s: s
+    for s in (
+        "proposed",
+        "pending",
+        "booked",
+        "arrived",
+        "checked-in",
+        "fulfilled",
+        "noshow",
+        "cancelled",
+        "waitlist",
+        "entered-in-error",
+    )
 }
 
 APPOINTMENT = Contract(
@@ -62,14 +53,7 @@ APPOINTMENT = Contract(
             Kind.STRING,
             "New patient or follow-up; empty, or a type of the source's own, when not known (stored as unknown).",
             unlisted="unknown",
-            allowed={
-                "new": "new",
-                "new patient": "new",
-                "follow-up": "follow-up",
-                "follow up": "follow-up",
-                "followup": "follow-up",
-                "established": "follow-up",
-            },
+            allowed={"new": "new", "follow-up": "follow-up"},
         ),
         Column("status", Kind.STRING, "Status, as FHIR appointment-status.", required=True, allowed=APPOINTMENT_STATUS),
         Column("cancelled_at", Kind.TIMESTAMP, "When the appointment was cancelled."),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Collection
+from dataclasses import replace
 from pathlib import PurePath
 
 import numpy as np
@@ -23,6 +24,7 @@ from practicelake.contracts import Contract
 from practicelake.errors import MalformedFileError
 from practicelake.formats.base import BadRow, Inspection, ParsedFile, Source
 from practicelake.formats.csv_export import BOM, check_header, contract_for, header_of, validate
+from practicelake.formats.mapping import apply_values, shipped
 
 FIELD_COUNT = "field_count"
 UNCLOSED_QUOTE = "unclosed_quote"
@@ -144,7 +146,10 @@ class PracticelakeCsv:
         return Inspection((dataset,))
 
     def read(self, data: bytes, dataset: str, columns: Collection[str] | None = None) -> ParsedFile:
-        return parse(contract_for(dataset), data, columns)
+        """The file's rows, its synonyms (a status "checked out", a sex "F") made the contract's
+        values by the value maps of formats/mappings/practicelake.toml."""
+        parsed = parse(contract_for(dataset), data, columns)
+        return replace(parsed, rows=apply_values(shipped("practicelake"), dataset, parsed.rows))
 
 
 FORMAT = PracticelakeCsv()

@@ -23,7 +23,7 @@ FORMATS: dict[str, str] = {
     "fhir-r4": "practicelake.formats.fhir.reader:FORMAT",
     "hl7v2": "practicelake.formats.hl7v2.reader:FORMAT",
 }
-DETECTED = ("hl7v2",)
+DETECTED = ("x12-835", "x12-837p", "hl7v2", "fhir-r4")
 """Formats tried by content, in this order; practicelake's CSV is what is left."""
 
 

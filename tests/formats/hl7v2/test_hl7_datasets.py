@@ -74,7 +74,7 @@ def test_same_time_events_fold_in_file_order() -> None:
         ("S14", "Blocked", "booked", False),
         ("S15", "Booked", "cancelled", True),  # the event says what happened
         ("S16", "Dc", "cancelled", True),
-        ("S17", "Deleted", "entered in error", False),
+        ("S17", "Deleted", "entered-in-error", False),
         ("S26", "", "noshow", False),
     ],
 )

@@ -35,6 +35,17 @@ def _segments(data: bytes) -> list[bytes]:
     return [s for s in (line.strip(b" \x0b\x1c") for line in LINE_END.split(data)) if s]
 
 
+def _type_words(fields: list[bytes]) -> list[str]:
+    """MSH-9's code and event: split on the declared component separator where MSH-2 declares
+    four distinct separators, else on any character that is no letter or digit."""
+    if len(fields) <= 8:
+        return []
+    declared = fields[1][:4].decode("latin-1")
+    if len(declared) == 4 and len(set(declared)) == 4 and not any(c.isalnum() or c.isspace() for c in declared):
+        return fields[8].decode("latin-1").split(declared[0])[:2]
+    return re.split(r"[^A-Za-z0-9]+", fields[8].decode("latin-1"))
+
+
 def _messages(data: bytes) -> list[tuple[int, str, str, list[bytes]]]:
     """(position, code, event, segment names) of each message, split without the reader."""
     found: list[tuple[int, str, str, list[bytes]]] = []
@@ -43,7 +54,7 @@ def _messages(data: bytes) -> list[tuple[int, str, str, list[bytes]]]:
         if text[:3] in (b"MSH", b"FHS", b"BHS") and (len(text) == 3 or not chr(text[3]).isalnum()):
             separator = text[3:4] or b"|"
             fields = text.split(separator)
-            words = re.split(r"[^A-Za-z0-9]+", fields[8].decode("latin-1")) if len(fields) > 8 else []
+            words = _type_words(fields)
             words = [w.upper() for w in words if w] + ["", ""]
             found.append((position, words[0], words[1], []) if text[:3] == b"MSH" else (position, "", "", []))
         elif text.split(separator)[0] in (b"BTS", b"FTS"):

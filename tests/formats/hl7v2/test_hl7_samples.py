@@ -17,7 +17,7 @@ SAMPLES = Path(__file__).parents[2] / "fixtures" / "formats" / "hl7v2"
 FILES = sorted(SAMPLES.glob("*.hl7"))
 ENDINGS = {"lf": b"\n", "cr": b"\r", "crlf": b"\r\n"}
 STATUS = {"S12": "booked", "S13": "booked", "S14": "booked", "S15": "cancelled", "S16": "cancelled"}
-STATUS |= {"S17": "entered in error", "S26": "noshow"}
+STATUS |= {"S17": "entered-in-error", "S26": "noshow"}
 
 
 def _with(data: bytes, ending: str) -> bytes:

@@ -23,7 +23,7 @@ appointment and every SIU message it sends carries it; the placer id belongs to 
 requesting application and is often absent. A reschedule (S13) keeps its filler id, so it
 moves the row's start (no id names the old slot). A discontinuation (S16: the remaining
 occurrences, or the rest of an appointment in progress, will not happen) is `cancelled`, as
-v2-to-FHIR maps filler status Dc; a deletion (S17) is `entered in error`. Durations without
+v2-to-FHIR maps filler status Dc; a deletion (S17) is `entered-in-error`. Durations without
 units are minutes (the default of AIS-8 and SCH-10).
 """
 
@@ -53,7 +53,7 @@ COLUMNS = (
     "notes",
 )
 # The contract's allowed values (contracts.scheduling.APPOINTMENT_STATUS) for each event.
-ENTERED_IN_ERROR = "entered in error"
+ENTERED_IN_ERROR = "entered-in-error"
 BY_EVENT = {"S15": "cancelled", "S16": "cancelled", "S17": ENTERED_IN_ERROR, "S26": "noshow"}
 # HL7 table 0278 filler status codes, as v2-to-FHIR maps them to FHIR appointment status.
 FILLER_STATUS = {

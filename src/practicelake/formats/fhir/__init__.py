@@ -1,0 +1,1 @@
+"""FHIR R4 JSON, Bundles and NDJSON bulk exports (format "fhir-r4"): see reader.py."""
