@@ -176,6 +176,9 @@ class Receiver:
             datasets = inspection.datasets or (fallback,)
             if inspection.warnings:
                 reason = "read with warnings: " + "; ".join(inspection.warnings)
+            if not inspection.datasets:  # kept in raw, as every file; nothing in it is read
+                status = FAILED
+                reason = f"{found.description}: nothing in it feeds a dataset" + (f" ({reason})" if reason else "")
         except MalformedFileError as exc:
             datasets, status, reason = (fallback,), FAILED, str(exc)
         except (ValueError, csv.Error) as exc:  # a check that could not finish is a failed file
