@@ -41,6 +41,7 @@ lint: $(INSTALLED)
 
 bench: $(INSTALLED)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/formats.py
 
 clean:
 	rm -rf demo .pytest_cache .mypy_cache .ruff_cache

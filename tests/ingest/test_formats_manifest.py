@@ -66,3 +66,22 @@ def test_a_manifest_from_before_formats_gains_the_columns_and_its_files_still_lo
     assert report.ledger is not None and report.ledger.total("rows_accepted") == 1
     cleaned = lakehouse.catalog.load_table("cleaned.payer").scan().to_arrow()
     assert cleaned["payer_id"].to_pylist() == ["PAY1"]
+
+
+def test_a_folders_txt_file_is_taken_only_when_a_format_claims_it(lakehouse: Lakehouse, tmp_path: Path) -> None:
+    folder = tmp_path / "2024-01"
+    folder.mkdir()
+    remittance = Path(__file__).parents[1] / "fixtures" / "formats" / "x12" / "pyx12" / "835_simple.txt"
+    (folder / "remit.txt").write_bytes(remittance.read_bytes())
+    (folder / "README.txt").write_text("exported by the billing system\n", encoding="utf-8")
+    report = lakehouse.ingest("P001", [folder])
+    assert {(e.source_name, e.format) for e in report.entries} == {("remit.txt", "x12-835")}
+    assert report.count("ingested") == 1 < len(report.entries)  # one file, a row per dataset it feeds
+    assert [(s.path.name, s.reason) for s in report.skipped] == [
+        ("README.txt", "not an export: no format recognises its content")
+    ]
+    assert len({e.object_key for e in report.entries}) == 1 == len(list(lakehouse.store.list("raw/")))
+    named = tmp_path / "notes.txt"  # named on the command line: taken, and its content decides
+    named.write_text("a,b\n1,2\n", encoding="utf-8")
+    (entry,) = lakehouse.ingest("P001", [named]).entries
+    assert entry.status == "failed" and "unknown dataset 'notes'" in (entry.reason or "")

@@ -1,4 +1,5 @@
-"""Nothing lost: for every raw file, rows read = rows cleaned + quarantined + duplicates.
+"""Nothing lost: for every raw file and dataset it feeds, rows read = rows cleaned +
+quarantined + duplicates.
 
 The three right-hand counts are taken from the tables themselves (cleaned rows carry the
 hash of their raw file), not from what the transform said it did, so a lost or doubled
@@ -38,11 +39,13 @@ LINEAGE_COLUMNS = pa.schema([pa.field("practice_id", pa.string()), pa.field("raw
 
 RECONCILE = """
 with cleaned as (
-    select raw_file_sha256 as sha256, practice_id, count(*) as n from cleaned_lineage group by all
+    select raw_file_sha256 as sha256, practice_id, dataset, count(*) as n from cleaned_lineage group by all
 ), quarantined as (
-    select raw_file_sha256 as sha256, practice_id, count(*) as n from quarantine group by all
+    select raw_file_sha256 as sha256, practice_id, dataset, count(*) as n
+    from quarantine join datasets using (entity) group by all
 ), duplicate as (
-    select raw_file_sha256 as sha256, practice_id, count(*) as n from duplicates group by all
+    select raw_file_sha256 as sha256, practice_id, dataset, count(*) as n
+    from duplicates join datasets using (entity) group by all
 ), latest_load as (
     select * from file_loads qualify row_number() over (partition by practice_id, dataset, sha256
                                                         order by loaded_at desc) = 1
@@ -62,9 +65,9 @@ select
     l.rows_read is not distinct from coalesce(c.n, 0) + coalesce(q.n, 0) + coalesce(d.n, 0) as balanced
 from files f
 left join latest_load l using (practice_id, dataset, sha256)
-left join cleaned c using (practice_id, sha256)
-left join quarantined q using (practice_id, sha256)
-left join duplicate d using (practice_id, sha256)
+left join cleaned c using (practice_id, dataset, sha256)
+left join quarantined q using (practice_id, dataset, sha256)
+left join duplicate d using (practice_id, dataset, sha256)
 order by f.practice_id, f.batch, f.dataset, f.received_at
 """
 
@@ -175,13 +178,21 @@ def _scan(
     return scan.to_arrow()
 
 
+def _lineage(rows: pa.Table, dataset: str) -> pa.Table:
+    """A cleaned table's lineage with its dataset: one file may feed several."""
+    return rows.append_column("dataset", pa.repeat(pa.scalar(dataset, pa.string()), rows.num_rows))
+
+
 def reconcile(catalog: Catalog, as_of: Snapshots | None = None, practice: str | None = None) -> pa.Table:
     """One row per raw file: its status and the counts that must add up; each table in `as_of`
     read at its snapshot there (`Journal.before_unfinished`: without the unfinished runs).
     With `practice`, that practice's files only, read from its partitions alone."""
     as_of = as_of or {}
     lineage = pa.concat_tables(
-        [_scan(catalog, f"cleaned.{c.entity}", LINEAGE_COLUMNS, as_of, practice) for c in CONTRACTS],
+        [
+            _lineage(_scan(catalog, f"cleaned.{c.entity}", LINEAGE_COLUMNS, as_of, practice), c.dataset)
+            for c in CONTRACTS
+        ],
         promote_options="permissive",
     )
     manifest = read_manifest(catalog)
@@ -190,6 +201,7 @@ def reconcile(catalog: Catalog, as_of: Snapshots | None = None, practice: str | 
     relations = {
         "manifest": manifest,
         "cleaned_lineage": lineage,
+        "datasets": pa.table({"entity": [c.entity for c in CONTRACTS], "dataset": [c.dataset for c in CONTRACTS]}),
         "quarantine": _scan(catalog, "ops.quarantine", QUARANTINE, as_of, practice),
         "duplicates": _scan(catalog, "ops.duplicates", DUPLICATES, as_of, practice),
         "file_loads": _scan(catalog, "ops.file_loads", FILE_LOADS, as_of, practice),

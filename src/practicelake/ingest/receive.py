@@ -34,7 +34,7 @@ from practicelake.ingest.manifest import (
     read_manifest,
 )
 from practicelake.ingest.raw import RawZone, check_source
-from practicelake.ingest.scan import Skipped, export_files, read_export, shown
+from practicelake.ingest.scan import CLAIMED_EXTENSIONS, Skipped, export_files, read_export, shown
 from practicelake.settings import Settings
 
 MAPPINGS = "_mappings"
@@ -52,7 +52,8 @@ class IngestReport:
     """Rows of an ingest that died before appending them, appended by this one."""
 
     def count(self, status: str) -> int:
-        return sum(1 for e in self.entries if e.status == status)
+        """Files with `status` (a file that feeds several datasets has a manifest row for each)."""
+        return len({(e.batch, e.source_name, e.sha256) for e in self.entries if e.status == status})
 
     @property
     def failures(self) -> list[ManifestEntry]:
@@ -92,6 +93,8 @@ def ingest(
         named = MappedCsv(load_mapping(mapping_text.decode("utf-8", errors="replace"), mapping.name))
     check_source(source)
     raw.keys.file_hash_secret(practice_id)  # an offboarded practice (ShreddedError) takes no file, nor a journal
+    paths = list(paths)
+    named_files = {path for path in paths if not path.is_dir()}  # named: taken whatever their name
     files, skipped = export_files(paths)
     now = datetime.now(UTC).replace(tzinfo=None)
     report = IngestReport(ingest_id=f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}", skipped=skipped)
@@ -105,7 +108,7 @@ def ingest(
             receiver.keep_mapping(mapping_text)
         try:
             for path in files:
-                for entry in receiver.receive(path):
+                for entry in receiver.receive(path, claimed_only=path not in named_files):
                     if len(receiver.pending) >= BATCH_ROWS:
                         receiver.flush(catalog)
                     if on_file:
@@ -158,9 +161,10 @@ class Receiver:
         )
         self.raw.write(self.mapping_key, text)  # False: these bytes were kept before
 
-    def receive(self, path: Path) -> list[ManifestEntry]:
+    def receive(self, path: Path, *, claimed_only: bool = False) -> list[ManifestEntry]:
         """The file's manifest rows, one per dataset it feeds, its object stored; none if the
-        file cannot be read."""
+        file cannot be read, or if it was found in a folder with an extension (`.txt`) that only
+        a format's claim to its content makes an export (`claimed_only`)."""
         try:
             data = read_export(path)
         except OSError as exc:
@@ -169,6 +173,10 @@ class Receiver:
         sha = self.raw.address(self.practice_id, data)
         source = Source(data, path.name)
         found = self.named or registry.detect(source)
+        unclaimed = found.name == registry.PRACTICELAKE_CSV and path.suffix.lower() in CLAIMED_EXTENSIONS
+        if claimed_only and self.named is None and unclaimed:
+            self.report.skipped.append(Skipped(path, "not an export: no format recognises its content"))
+            return []
         status, reason = INGESTED, None
         fallback = path.stem.lower() if found.name == registry.PRACTICELAKE_CSV else found.name
         try:

@@ -20,6 +20,9 @@ from pathlib import Path
 from practicelake.errors import PracticelakeError
 
 EXPORT_EXTENSIONS = frozenset({".csv", ".835", ".837", ".x12", ".edi", ".json", ".ndjson", ".jsonl", ".hl7"})
+CLAIMED_EXTENSIONS = frozenset({".txt", ".dat"})
+"""Extensions clearinghouses and interfaces give X12 and HL7 files too: a folder's file with one
+is taken only if a format claims its content (ingest.receive), so that a README stays out."""
 KINDS = {
     stat.S_IFIFO: "a FIFO",
     stat.S_IFSOCK: "a socket",
@@ -109,8 +112,8 @@ def _scan(root: Path, folder: Path, files: list[Path], skipped: list[Skipped]) -
                 _scan(root, path, files, skipped)
         elif not stat.S_ISREG(mode):
             skipped.append(Skipped(path, f"not a regular file ({_kind(mode)})"))
-        elif path.suffix.lower() not in EXPORT_EXTENSIONS:
-            shown_extensions = ", ".join(sorted(EXPORT_EXTENSIONS))
+        elif path.suffix.lower() not in EXPORT_EXTENSIONS | CLAIMED_EXTENSIONS:
+            shown_extensions = ", ".join(sorted(EXPORT_EXTENSIONS | CLAIMED_EXTENSIONS))
             skipped.append(Skipped(path, f"not an export (its name does not end in one of {shown_extensions})"))
         else:
             files.append(path)
