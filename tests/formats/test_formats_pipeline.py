@@ -20,9 +20,11 @@ import pytest
 from formats.x12.x12_samples import FIXTURES as X12
 from formats.x12.x12_samples import cas_amounts, of, plb_amounts, segments, total
 from lakes import local_settings
+from practicelake.clean import read as read_module
 from practicelake.clean.reconcile import reconcile
 from practicelake.contracts import CONTRACTS
 from practicelake.ingest.manifest import read_manifest
+from practicelake.ingest.raw import RawZone
 from practicelake.pipeline import Lakehouse
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "formats"
@@ -224,3 +226,32 @@ def test_the_same_synthea_patients_through_the_csv_mapping_and_fhir_give_the_sam
 
 def _rows_by(lakehouse: Lakehouse, entity: str, key: str) -> dict[str, dict[str, object]]:
     return {str(row[key]): row for row in _table(lakehouse, f"cleaned.{entity}").to_pylist()}
+
+
+def test_a_file_that_feeds_several_datasets_is_read_once_and_the_same_as_read_for_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    remittance = X12 / "linuxforhealth-x12" / "835_005010X221A1" / "cob-contractural-adjustment.835"
+    reads: Counter[str] = Counter()
+    original = RawZone.read
+
+    def counted(zone: RawZone, key: str, address: str) -> bytes:
+        reads[key] += 1
+        return original(zone, key, address)
+
+    monkeypatch.setattr(RawZone, "read", counted)
+    cleaned = {}
+    for kept in (read_module.KEPT_BYTES, 0):  # 0: nothing waits between passes, each reads again
+        monkeypatch.setattr(read_module, "KEPT_BYTES", kept)
+        reads.clear()
+        lakehouse = _load(tmp_path / str(kept), remittance.parent)
+        _balanced(lakehouse)  # every record accounted for, either way
+        rows = [r for r in read_manifest(lakehouse.catalog).to_pylist() if r["source_name"] == remittance.name]
+        assert {r["dataset"] for r in rows} == {"claim_outcomes", "payments", "adjustments"}
+        assert len({r["object_key"] for r in rows}) == 1  # one object, a manifest row per dataset
+        assert reads[rows[0]["object_key"]] == (1 if kept else 3)
+        cleaned[kept] = {
+            entity: _table(lakehouse, f"cleaned.{entity}").drop_columns(["run_id"]).sort_by("raw_line").to_pylist()
+            for entity in ("claim_outcome", "payment", "adjustment")
+        }
+    assert cleaned[read_module.KEPT_BYTES] == cleaned[0]

@@ -6,26 +6,56 @@ cleaned zone does not keep are never asked of the format, so they stay in raw.""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import PurePosixPath
 
 import pyarrow as pa
 
 from practicelake.clean.checks import read_columns
-from practicelake.contracts import Contract
+from practicelake.contracts import BY_DATASET, Contract
 from practicelake.formats import registry
-from practicelake.formats.base import POSITION, Format, ParsedFile
+from practicelake.formats.base import POSITION, Format, MultiDatasetFormat, ParsedFile
 from practicelake.formats.mapping import MappedCsv, load_mapping
 from practicelake.ingest.raw import RawZone
 
+KEPT_BYTES = 512 * 1024 * 1024
+"""Rows of a file's later datasets held between the transform's passes, at most."""
+
 
 class FileFormats:
-    """The format each manifest row's file is read as: the one it was ingested as, and for a
-    CSV read through a mapping, that mapping as the raw zone kept it (read once per run)."""
+    """For one transform run: the format each manifest row's file is read as (the one it was
+    ingested as; for a CSV read through a mapping, that mapping as the raw zone kept it, read
+    once), and each file's rows. A file that feeds several datasets, in a format that reads
+    them at once (base.MultiDatasetFormat), is read once: the rows of the datasets still to
+    come wait for their pass, within KEPT_BYTES, beyond which they are read again then."""
 
-    def __init__(self, raw: RawZone) -> None:
+    def __init__(self, raw: RawZone, pending: Mapping[str, Collection[str]] | None = None) -> None:
         self.raw = raw
+        self.pending = {sha: set(datasets) for sha, datasets in (pending or {}).items()}
         self._mapped: dict[str, Format] = {}
+        self._kept: dict[tuple[str, str], ParsedFile] = {}
+        self._kept_bytes = 0
+
+    def rows(self, entry: Mapping[str, object], contract: Contract, practice_id: str) -> ParsedFile:
+        """The file's rows of `contract`'s dataset (read_rows)."""
+        sha, key = str(entry["sha256"]), str(entry["object_key"])
+        self.pending.get(sha, set()).discard(contract.dataset)
+        kept = self._kept.pop((sha, contract.dataset), None)
+        if kept is not None:
+            self._kept_bytes -= kept.rows.nbytes
+            return kept
+        source_format = self.of(entry)
+        later = sorted(self.pending.get(sha, ()))
+        if not later or not isinstance(source_format, MultiDatasetFormat):
+            return read_rows(source_format, self.raw.read(key, sha), contract, practice_id)
+        wanted = {d: read_columns(BY_DATASET[d].entity) for d in [contract.dataset, *later]}
+        found = source_format.read_datasets(self.raw.read(key, sha), wanted)
+        for dataset in later:
+            rows = normalised(found[dataset], BY_DATASET[dataset], practice_id)
+            if self._kept_bytes + rows.rows.nbytes <= KEPT_BYTES:
+                self._kept[(sha, dataset)] = rows
+                self._kept_bytes += rows.rows.nbytes
+        return normalised(found[contract.dataset], contract, practice_id)
 
     def of(self, entry: Mapping[str, object]) -> Format:
         key = entry.get("mapping_key")
@@ -40,8 +70,13 @@ class FileFormats:
 
 
 def read_rows(source_format: Format, data: bytes, contract: Contract, practice_id: str) -> ParsedFile:
+    parsed = source_format.read(data, contract.dataset, read_columns(contract.entity))
+    return normalised(parsed, contract, practice_id)
+
+
+def normalised(parsed: ParsedFile, contract: Contract, practice_id: str) -> ParsedFile:
+    """A format's rows in the columns the transform reads, in contract order, as text."""
     wanted = read_columns(contract.entity)
-    parsed = source_format.read(data, contract.dataset, wanted)
     rows = parsed.rows
     columns: dict[str, pa.ChunkedArray | pa.Array] = {}
     for name in wanted:

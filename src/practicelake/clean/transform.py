@@ -29,7 +29,7 @@ from practicelake.clean.files import RawFile, RunContext, clean_chunk
 from practicelake.clean.ledger import Ledger, ingested_files, pending_files
 from practicelake.clean.merge import Writer, merge
 from practicelake.clean.pseudonym import Pseudonyms
-from practicelake.clean.read import FileFormats, read_rows
+from practicelake.clean.read import FileFormats
 from practicelake.contracts import CONTRACTS, Contract
 from practicelake.crypto.keystore import open_keys
 from practicelake.errors import PracticelakeError
@@ -105,6 +105,10 @@ def transform(
         journal.start(run_id, {name: current_snapshot_id(table) for name, table in written.items()})
         ledger = Ledger(run_id=run_id, started_at=datetime.now(UTC).replace(tzinfo=None))
         context = _context(settings, run_id)
+        pending: dict[str, set[str]] = {}
+        for sha, dataset in zip(work["sha256"].to_pylist(), work["dataset"].to_pylist(), strict=True):
+            pending.setdefault(sha, set()).add(dataset)
+        formats = FileFormats(raw, pending)  # a file that feeds several datasets is read once
         with connect(settings) as con:
             for contract in CONTRACTS:
                 files = _of_dataset(work, contract.dataset)
@@ -114,7 +118,7 @@ def transform(
                     order = _of_dataset(ingested, contract.dataset).select(
                         ["practice_id", "sha256", "batch", "received_at"]
                     )
-                    _load_entity(con, catalog, raw, contract, context, files.to_pylist(), order, ledger)
+                    _load_entity(con, catalog, formats, contract, context, files.to_pylist(), order, ledger)
         ledger.commit(catalog)
         journal.finish(run_id)
         report.run_id, report.ledger = run_id, ledger
@@ -136,7 +140,7 @@ def _of_dataset(files: pa.Table, dataset: str) -> pa.Table:
 
 
 def _chunks(
-    raw: RawZone, contract: Contract, files: list[dict[str, object]], ledger: Ledger
+    formats: FileFormats, contract: Contract, files: list[dict[str, object]], ledger: Ledger
 ) -> Iterator[list[RawFile]]:
     """Parsed files grouped so that a group holds about CHUNK_ROWS rows: memory follows the
     chunk, not the deployment. Groups end where a practice ends, so that a practice's batches
@@ -145,12 +149,11 @@ def _chunks(
     alone."""
     chunk: list[RawFile] = []
     rows = 0
-    formats = FileFormats(raw)
     for practice_id, entries in groupby(files, key=lambda entry: str(entry["practice_id"])):
         for entry in entries:
-            sha, key = str(entry["sha256"]), str(entry["object_key"])
+            sha = str(entry["sha256"])
             try:
-                parsed = read_rows(formats.of(entry), raw.read(key, sha), contract, practice_id)
+                parsed = formats.rows(entry, contract, practice_id)
             except PracticelakeError as exc:
                 ledger.file_failed(practice_id, contract.dataset, sha, str(exc))
                 continue
@@ -210,7 +213,7 @@ def prefetched(chunks: Iterator[list[RawFile]]) -> Iterator[list[RawFile]]:
 def _load_entity(
     con: duckdb.DuckDBPyConnection,
     catalog: Catalog,
-    raw: RawZone,
+    formats: FileFormats,
     contract: Contract,
     context: RunContext,
     files: list[dict[str, object]],
@@ -224,7 +227,7 @@ def _load_entity(
     if contract.entity in VISIT_DATE:
         load_births(con, catalog, sorted({str(f["practice_id"]) for f in files}))
     try:
-        for parsed in prefetched(_chunks(raw, contract, files, ledger)):
+        for parsed in prefetched(_chunks(formats, contract, files, ledger)):
             chunk = reject_visits_before_birth(con, contract, clean_chunk(con, contract, parsed, context))
             del parsed
             writer.finish()  # the previous chunk is in the table before this one is merged

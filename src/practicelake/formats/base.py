@@ -17,9 +17,9 @@ was ingested for (a column a format leaves out is empty).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import pyarrow as pa
 
@@ -92,4 +92,14 @@ class Format(Protocol):
         """The rows of `dataset` in the file (one of those inspect named). `columns`: the
         contract columns the caller reads (None: all); a format leaves the others out where it
         can, so that what the cleaned zone does not keep stays in raw."""
+        ...
+
+
+@runtime_checkable
+class MultiDatasetFormat(Format, Protocol):
+    """A format whose files feed several datasets and that reads them at once for less than
+    reading each alone (an 835: the claims are read once for outcomes, payments, adjustments)."""
+
+    def read_datasets(self, data: bytes, wanted: Mapping[str, Collection[str] | None]) -> dict[str, ParsedFile]:
+        """`read` of each dataset in `wanted`, with its columns."""
         ...

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from decimal import Decimal
 
 from practicelake.contracts.model import ID_PATTERN
@@ -277,8 +277,13 @@ class Remittances(TransactionSetFormat):
         return tuple(fed), claims.warnings
 
     def rows(self, document: Document, dataset: str, columns: Collection[str] | None) -> ParsedFile:
-        claims = Claims(document)
-        return BUILDERS[dataset](claims, columns).parsed(claims.warnings)
+        return self.rows_of(document, {dataset: columns})[dataset]
+
+    def rows_of(self, document: Document, wanted: Mapping[str, Collection[str] | None]) -> dict[str, ParsedFile]:
+        claims = Claims(document)  # most of the reading: once for every dataset asked
+        return {
+            dataset: BUILDERS[dataset](claims, columns).parsed(claims.warnings) for dataset, columns in wanted.items()
+        }
 
 
 FORMAT = Remittances()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
 from practicelake.errors import MalformedFileError
 from practicelake.formats.base import Inspection, ParsedFile, Source
@@ -32,6 +32,16 @@ class TransactionSetFormat(ABC):
     @abstractmethod
     def rows(self, document: Document, dataset: str, columns: Collection[str] | None) -> ParsedFile:
         """The rows of `dataset` (one of `self.datasets`)."""
+
+    def read_datasets(self, data: bytes, wanted: Mapping[str, Collection[str] | None]) -> dict[str, ParsedFile]:
+        """The rows of several datasets of one file, read once (base.MultiDatasetFormat)."""
+        unknown = [d for d in wanted if d not in self.datasets]
+        if unknown:
+            raise MalformedFileError(f"{self.name} feeds {', '.join(self.datasets)}, not {cited(unknown[0])}")
+        return self.rows_of(self.document(data), wanted)
+
+    def rows_of(self, document: Document, wanted: Mapping[str, Collection[str] | None]) -> dict[str, ParsedFile]:
+        return {dataset: self.rows(document, dataset, columns) for dataset, columns in wanted.items()}
 
     def sniff(self, source: Source) -> bool:
         """An ISA header first, and a first transaction set this format reads."""
