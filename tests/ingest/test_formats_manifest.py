@@ -4,6 +4,8 @@ before anything is read or recorded."""
 
 from __future__ import annotations
 
+import gzip
+import shutil
 from pathlib import Path
 
 import pyarrow as pa
@@ -11,7 +13,8 @@ import pytest
 
 from lakes import local_settings
 from practicelake.errors import PracticelakeError
-from practicelake.ingest.manifest import read_manifest
+from practicelake.formats import compressed
+from practicelake.ingest.manifest import ManifestEntry, read_manifest
 from practicelake.lakehouse.catalog import ensure_table
 from practicelake.lakehouse.schemas import RAW_FILES
 from practicelake.pipeline import Lakehouse
@@ -85,3 +88,42 @@ def test_a_folders_txt_file_is_taken_only_when_a_format_claims_it(lakehouse: Lak
     named.write_text("a,b\n1,2\n", encoding="utf-8")
     (entry,) = lakehouse.ingest("P001", [named]).entries
     assert entry.status == "failed" and "unknown dataset 'notes'" in (entry.reason or "")
+
+
+def test_gzip_exports_are_kept_compressed_and_read_as_what_they_hold(
+    lakehouse: Lakehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "2024-01"
+    folder.mkdir()
+    packed = gzip.compress(PAYERS)
+    (folder / "payers.csv.gz").write_bytes(packed)
+    bundles = Path(__file__).parents[1] / "fixtures" / "formats" / "fhir" / "synthea" / "fhir"
+    bundle = next(bundles.glob("Christeen*.json.gz"))  # a patient's record
+    shutil.copy(bundle, folder / "bundle.json.gz")
+    (folder / "cut.csv.gz").write_bytes(packed[: len(packed) // 2])
+    (folder / "readme.txt.gz").write_bytes(gzip.compress(b"notes of the export\n"))
+    report = lakehouse.ingest("P001", [folder])
+    by_name: dict[str, list[ManifestEntry]] = {}
+    for entry in report.entries:
+        by_name.setdefault(entry.source_name, []).append(entry)
+    (payers,) = by_name["payers.csv.gz"]
+    assert (payers.status, payers.dataset, payers.format, payers.extension) == (
+        "ingested",
+        "payers",
+        "practicelake-csv",
+        ".csv.gz",
+    )
+    assert payers.object_key.endswith(".csv.gz") and lakehouse.raw.read(payers.object_key, payers.sha256) == packed
+    assert {e.format for e in by_name["bundle.json.gz"]} == {"fhir-r4"} and len(by_name["bundle.json.gz"]) > 1
+    (cut,) = by_name["cut.csv.gz"]
+    assert cut.status == "failed" and cut.reason == "gzip: cannot be decompressed (EOFError)"
+    assert [s.path.name for s in report.skipped] == ["readme.txt.gz"]
+    lakehouse.transform()
+    cleaned = lakehouse.catalog.load_table("cleaned.payer").scan().to_arrow()
+    assert "PAY1" in cleaned["payer_id"].to_pylist()
+    assert lakehouse.catalog.load_table("cleaned.patient").scan().to_arrow().num_rows >= 1
+    monkeypatch.setattr(compressed, "EXPANDED_LIMIT", 1000)  # 2 GiB in use: a file expanding past it is refused
+    bomb = tmp_path / "bomb.ndjson.gz"
+    bomb.write_bytes(gzip.compress(b"\n" * 5000))
+    (refused,) = lakehouse.ingest("P001", [bomb]).entries
+    assert refused.status == "failed" and "expands past" in (refused.reason or "")

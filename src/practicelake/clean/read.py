@@ -15,6 +15,7 @@ from practicelake.clean.checks import read_columns
 from practicelake.contracts import BY_DATASET, Contract
 from practicelake.formats import registry
 from practicelake.formats.base import POSITION, Format, MultiDatasetFormat, ParsedFile
+from practicelake.formats.compressed import expanded
 from practicelake.formats.mapping import MappedCsv, load_mapping
 from practicelake.ingest.raw import RawZone
 
@@ -47,9 +48,9 @@ class FileFormats:
         source_format = self.of(entry)
         later = sorted(self.pending.get(sha, ()))
         if not later or not isinstance(source_format, MultiDatasetFormat):
-            return read_rows(source_format, self.raw.read(key, sha), contract, practice_id)
+            return read_rows(source_format, expanded(self.raw.read(key, sha)), contract, practice_id)
         wanted = {d: read_columns(BY_DATASET[d].entity) for d in [contract.dataset, *later]}
-        found = source_format.read_datasets(self.raw.read(key, sha), wanted)
+        found = source_format.read_datasets(expanded(self.raw.read(key, sha)), wanted)
         for dataset in later:
             rows = normalised(found[dataset], BY_DATASET[dataset], practice_id)
             if self._kept_bytes + rows.rows.nbytes <= KEPT_BYTES:

@@ -28,8 +28,8 @@ from practicelake.settings import cited, practice_id_problem
 from practicelake.storage import ObjectStore
 
 PREFIX = "raw"
-EXTENSION = re.compile(r"\.[a-z0-9]{1,10}")
-"""A file's extension as an object key keeps it (`.csv`, `.835`, `.ndjson`): else none."""
+EXTENSION = re.compile(r"(\.[a-z0-9]{1,10}){1,2}")
+"""A file's extension as an object key keeps it (`.csv`, `.835`, `.ndjson.gz`): else none."""
 SOURCE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 """A source stands as it is in object keys: lower case, so that no two sources can share a
 folder, even on a case-insensitive file system."""

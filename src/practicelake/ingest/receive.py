@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from pyiceberg.catalog import Catalog
@@ -23,6 +23,7 @@ from pyiceberg.catalog import Catalog
 from practicelake.errors import MalformedFileError
 from practicelake.formats import registry
 from practicelake.formats.base import Format, Source
+from practicelake.formats.compressed import expanded, inner_name
 from practicelake.formats.mapping import MappedCsv, load_mapping
 from practicelake.ingest.journal import IngestJournal
 from practicelake.ingest.manifest import (
@@ -171,15 +172,25 @@ class Receiver:
             self.report.skipped.append(Skipped(path, f"cannot be read: {exc.strerror or exc}", unread=True))
             return []
         sha = self.raw.address(self.practice_id, data)
-        source = Source(data, path.name)
+        name, problem = path.name, None
+        try:
+            content = expanded(data)
+        except MalformedFileError as exc:
+            content, problem = b"", str(exc)
+        if content is not data:  # compressed: its formats read what it holds
+            name = inner_name(path.name)
+        source = Source(content, name)
         found = self.named or registry.detect(source)
-        unclaimed = found.name == registry.PRACTICELAKE_CSV and path.suffix.lower() in CLAIMED_EXTENSIONS
+        suffix = PurePath(name).suffix.lower()
+        unclaimed = found.name == registry.PRACTICELAKE_CSV and suffix in CLAIMED_EXTENSIONS
         if claimed_only and self.named is None and unclaimed:
             self.report.skipped.append(Skipped(path, "not an export: no format recognises its content"))
             return []
         status, reason = INGESTED, None
-        fallback = path.stem.lower() if found.name == registry.PRACTICELAKE_CSV else found.name
+        fallback = PurePath(name).stem.lower() if found.name == registry.PRACTICELAKE_CSV else found.name
         try:
+            if problem is not None:
+                raise MalformedFileError(problem)
             inspection = found.inspect(source)
             datasets = inspection.datasets or (fallback,)
             if inspection.warnings:
@@ -191,7 +202,7 @@ class Receiver:
             datasets, status, reason = (fallback,), FAILED, str(exc)
         except (ValueError, csv.Error) as exc:  # a check that could not finish is a failed file
             datasets, status, reason = (fallback,), FAILED, f"cannot be checked: {type(exc).__name__}"
-        extension = path.suffix.lower()
+        extension = suffix + path.suffix.lower() if name != path.name else suffix
         folder = datasets[0] if len(datasets) == 1 else found.name
         key = ""
         entries: list[ManifestEntry] = []

@@ -112,11 +112,21 @@ def _scan(root: Path, folder: Path, files: list[Path], skipped: list[Skipped]) -
                 _scan(root, path, files, skipped)
         elif not stat.S_ISREG(mode):
             skipped.append(Skipped(path, f"not a regular file ({_kind(mode)})"))
-        elif path.suffix.lower() not in EXPORT_EXTENSIONS | CLAIMED_EXTENSIONS:
+        elif export_suffix(path) not in EXPORT_EXTENSIONS | CLAIMED_EXTENSIONS:
             shown_extensions = ", ".join(sorted(EXPORT_EXTENSIONS | CLAIMED_EXTENSIONS))
-            skipped.append(Skipped(path, f"not an export (its name does not end in one of {shown_extensions})"))
+            skipped.append(
+                Skipped(path, f"not an export (its name does not end in one of {shown_extensions}, or those .gz)")
+            )
         else:
             files.append(path)
+
+
+def export_suffix(path: Path) -> str:
+    """The extension that says what the file is: `.ndjson` for `bulk.ndjson.gz` (gzip-compressed)."""
+    suffixes = [suffix.lower() for suffix in path.suffixes]
+    if len(suffixes) >= 2 and suffixes[-1] == ".gz":
+        return suffixes[-2]
+    return suffixes[-1] if suffixes else ""
 
 
 def _inside(root: Path, link: Path) -> bool:
