@@ -9,6 +9,7 @@ from typing import Any
 
 import billing_expected as expected
 import pytest
+from babel.numbers import format_currency
 from billing_pages import PERIODS, charts_of, compared, ids, page, same, series_of, tiles_of, trend_spans, truth
 from billing_truth import Chosen, Truth
 
@@ -165,9 +166,9 @@ def test_attention_follows_its_rules(site_app: App, truth: Truth, filters: dict[
     if share is not None and share > rules.AR_OVER_90_WARNING:
         item = items["Claims over 90 days"]
         assert item.severity == ("critical" if share > rules.AR_OVER_90_CRITICAL else "warning")
-        assert f"{ctx.practice.currency} {float(ageing.over_90):,.2f}" in item.detail and item.link.startswith(
-            "/p/P001/ar"
-        )
+        # The amount as the tiles write it: the practice's currency in its locale (Babel).
+        written = format_currency(ageing.over_90, ctx.practice.currency, locale=ctx.practice.locale.replace("-", "_"))
+        assert written in item.detail and item.link.startswith("/p/P001/ar")
     acted = expected.activity(truth, ctx.period.start, ctx.period.end, chosen)
     lag = pick(acted, "charge_lag")
     assert ("Charge lag over its target" in items) == (lag is not None and lag > CHARGE_LAG_TARGET_DAYS)

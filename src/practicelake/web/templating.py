@@ -22,11 +22,11 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from practicelake.dashboard.locales import locale_of
 from practicelake.dashboard.view import Cell, Chart, PageView, Table, Tile
 
 TEMPLATES_DIR = str(files("practicelake.web") / "templates")
 STATIC_DIR = str(files("practicelake.web") / "static")
-DEFAULT_LOCALE = "en-US"
 MISSING = "—"
 """What a figure with no value shows (a period without data, a figure withheld)."""
 HEAT_LEVELS = 6
@@ -41,14 +41,6 @@ PATTERNS: dict[str, tuple[str, str]] = {
     "per_day": ("#,##0.0", " a day"),
     "rvu": ("#,##0.0", ""),
 }
-
-
-def locale_of(tag: str | None) -> Locale:
-    """A BCP 47 tag (`en-ZA`, the settings' form) as a Babel locale; en-US when unknown."""
-    try:
-        return Locale.parse(tag or DEFAULT_LOCALE, sep="-")
-    except (ValueError, LookupError):
-        return Locale.parse(DEFAULT_LOCALE, sep="-")
 
 
 def figure(value: Cell | date, unit: str, locale: str | None, currency: str | None) -> str:

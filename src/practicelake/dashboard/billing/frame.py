@@ -12,6 +12,7 @@ from practicelake.dashboard.billing.figures import Key, shown
 from practicelake.dashboard.billing.spans import Span
 from practicelake.dashboard.context import PageContext
 from practicelake.dashboard.definitions import definition
+from practicelake.dashboard.locales import money_text
 from practicelake.dashboard.pages import datasets_seen
 from practicelake.dashboard.view import Chart, Number, Series, Unit
 
@@ -91,5 +92,5 @@ def chart(
 
 
 def currency_amount(ctx: PageContext, amount: Decimal | float) -> str:
-    """An amount in words for an attention item: the practice's currency code and the cents."""
-    return f"{ctx.practice.currency} {float(amount):,.2f}"
+    """An amount in an attention item's sentence, written as the practice's tiles write it."""
+    return money_text(amount, ctx.practice.currency, ctx.practice.locale)
