@@ -90,3 +90,34 @@ def last_row_start(text: str, quoted: deque[re.Match[str]]) -> int:
     if len(quoted) == quoted.maxlen:  # more quoted fields than remembered: read them all
         return last_row_start(text, deque(QUOTED.finditer(text)))
     return newline + 1
+
+
+UNCLOSED_DETAIL = "a quoted field does not close on its line: it would swallow the records after it"
+
+
+def balanced_pattern(delimiter: str = ",") -> re.Pattern[bytes]:
+    """A line whose quotes all close on it: each field empty, unquoted (it may hold a quote after
+    its first character, read as is), or quoted from its first to its last character."""
+    d = re.escape(delimiter.encode())
+    field = rb'(?:"(?:[^"]|"")*"|[^"' + d + rb"][^" + d + rb"]*|)"
+    return re.compile(field + rb"(?:" + d + field + rb")*")
+
+
+def by_line(data: bytes, delimiter: str = ",") -> tuple[list[tuple[int, bytes]], bytes, list[int]]:
+    """Line by line: the lines whose quotes do not close (number, line), the other record lines
+    as one CSV body (header first), and the line number of each record in that body. Blank
+    lines are no records."""
+    balanced = balanced_pattern(delimiter)
+    unclosed: list[tuple[int, bytes]] = []
+    kept: list[bytes] = []
+    numbers: list[int] = []
+    lines = data.splitlines()
+    for number, line in enumerate(lines[1:], start=2):
+        if not line:
+            continue
+        if balanced.fullmatch(line) is None:
+            unclosed.append((number, line))
+        else:
+            kept.append(line)
+            numbers.append(number)
+    return unclosed, b"\n".join([lines[0], *kept]) + b"\n", numbers

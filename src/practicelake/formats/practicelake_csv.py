@@ -11,7 +11,6 @@ as the records they are.
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Collection
 from dataclasses import replace
 from pathlib import PurePath
@@ -24,15 +23,11 @@ from practicelake.contracts import Contract
 from practicelake.errors import MalformedFileError
 from practicelake.formats.base import BadRow, Inspection, ParsedFile, Source
 from practicelake.formats.csv_export import BOM, check_header, contract_for, header_of, validate
+from practicelake.formats.csv_records import UNCLOSED_DETAIL, by_line
 from practicelake.formats.mapping import apply_values, shipped
 
 FIELD_COUNT = "field_count"
 UNCLOSED_QUOTE = "unclosed_quote"
-
-# A line whose quotes all close on it: each field is empty, unquoted (it may hold a quote
-# after its first character, read as is), or quoted from its first to its last character.
-_FIELD = rb'(?:"(?:[^"]|"")*"|[^",][^,]*|)'
-BALANCED = re.compile(_FIELD + rb"(?:," + _FIELD + rb")*")
 
 
 def _read(data: bytes, names: list[str], read: list[str], threads: bool, bad_rows: list[BadRow]) -> pa.Table:
@@ -70,23 +65,10 @@ def physical_records(data: bytes) -> int:
 
 
 def _lines(data: bytes) -> tuple[list[BadRow], bytes, np.ndarray]:
-    """Line by line: the lines whose quotes do not close (as bad rows), the other record lines
-    as one CSV body (header first), and the line number of each record in that body."""
-    unclosed: list[BadRow] = []
-    kept: list[bytes] = []
-    numbers: list[int] = []
-    lines = data.splitlines()
-    for number, line in enumerate(lines[1:], start=2):
-        if not line:
-            continue
-        if BALANCED.fullmatch(line) is None:
-            detail = "a quoted field does not close on its line: it would swallow the records after it"
-            unclosed.append(BadRow(line=number, detail=detail, rule=UNCLOSED_QUOTE))
-        else:
-            kept.append(line)
-            numbers.append(number)
-    body = b"\n".join([lines[0], *kept]) + b"\n"
-    return unclosed, body, np.array(numbers, dtype=np.int64)
+    """Line by line (csv_records.by_line): the lines whose quotes do not close as bad rows."""
+    unclosed, body, numbers = by_line(data)
+    bad = [BadRow(line=number, detail=UNCLOSED_DETAIL, rule=UNCLOSED_QUOTE) for number, _ in unclosed]
+    return bad, body, np.array(numbers, dtype=np.int64)
 
 
 def parse(contract: Contract, data: bytes, columns: Collection[str] | None = None) -> ParsedFile:

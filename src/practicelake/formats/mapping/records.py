@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,6 +20,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from practicelake.errors import MalformedFileError
+from practicelake.formats.csv_records import UNCLOSED_DETAIL, by_line
 from practicelake.formats.mapping.model import SourceOptions
 
 BOM = b"\xef\xbb\xbf"
@@ -69,13 +69,6 @@ def header_of(data: bytes, delimiter: str) -> tuple[str, ...]:
     return tuple(name.strip() for name in names)
 
 
-def _balanced(delimiter: str) -> re.Pattern[bytes]:
-    """A line whose quotes all close on it: each field empty, unquoted, or quoted in full."""
-    d = re.escape(delimiter.encode())
-    field = rb'(?:"(?:[^"]|"")*"|[^"' + d + rb"][^" + d + rb"]*|)"
-    return re.compile(field + rb"(?:" + d + field + rb")*")
-
-
 def _read(data: bytes, width: int, wanted: list[str], delimiter: str, threads: bool, bad: list[Unreadable]) -> pa.Table:
     def on_invalid(row: pacsv.InvalidRow) -> str:
         detail = f"row has {row.actual_columns} fields, expected {row.expected_columns}"
@@ -98,21 +91,11 @@ def _read(data: bytes, width: int, wanted: list[str], delimiter: str, threads: b
 
 
 def _by_line(data: bytes, delimiter: str) -> tuple[list[Unreadable], bytes, np.ndarray]:
-    balanced = _balanced(delimiter)
-    unclosed: list[Unreadable] = []
-    kept: list[bytes] = []
-    numbers: list[int] = []
-    lines = data.splitlines()
-    for number, line in enumerate(lines[1:], start=2):
-        if not line:
-            continue
-        if balanced.fullmatch(line) is None:
-            detail = "a quoted field does not close on its line: it would swallow the records after it"
-            unclosed.append(Unreadable(number, detail, UNCLOSED_QUOTE, line.decode("utf-8", errors="replace")))
-        else:
-            kept.append(line)
-            numbers.append(number)
-    return unclosed, b"\n".join([lines[0], *kept]) + b"\n", np.array(numbers, dtype=np.int64)
+    unclosed, body, numbers = by_line(data, delimiter)
+    found = [
+        Unreadable(n, UNCLOSED_DETAIL, UNCLOSED_QUOTE, line.decode("utf-8", errors="replace")) for n, line in unclosed
+    ]
+    return found, body, np.array(numbers, dtype=np.int64)
 
 
 def read_records(data: bytes, options: SourceOptions, wanted: Sequence[int]) -> Records:
