@@ -109,7 +109,7 @@ class WorkerPool:
         self._waiting: list[_Waiting] = []  # in the order the requests came
         zygote()  # started now, so that its imports overlap with whatever comes before the first query
 
-    def call(self, owner: Hashable, request: worker.Check | worker.Run, seconds: float) -> Reply:
+    def call(self, owner: Hashable, request: worker.Check | worker.Run | worker.Hold, seconds: float) -> Reply:
         """Send `request` to a query process on behalf of `owner`; its reply within `seconds`
         (plus the grace), else QueryRefused."""
         try:

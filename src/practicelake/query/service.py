@@ -40,7 +40,7 @@ from pyiceberg.catalog import Catalog
 
 from practicelake.curate.snapshots import Pin, pinned
 from practicelake.query import guard, worker
-from practicelake.query.errors import QueryFailed, Reason
+from practicelake.query.errors import QueryError, QueryFailed, Reason
 from practicelake.query.pool import Reply, WorkerPool
 from practicelake.query.scope import Scope
 from practicelake.query.session import Limits
@@ -51,6 +51,7 @@ WORKERS = 2
 CHECKED_QUERIES = 512  # the guard's verdicts kept, by query text and relations
 RESULT_BYTES = 64 * 1024 * 1024  # answers kept, in all
 LARGEST_KEPT = 1024 * 1024  # an answer larger than this is not kept
+HELD_SHARE = 0.75  # of a query process's session budget that warming up may fill
 CHECKS = "guard verdicts"  # the owner of requests that only ask the guard
 
 # (the query text's digest, the scope, (relation, pinned snapshot) of what it reads, the digest
@@ -190,6 +191,30 @@ class QueryService:
                     self._remember(texts[index % len(texts)], sets[index // len(texts)], frozenset(map(str, reads)))
         return len(replies)
 
+    def hold(self, scopes: Iterable[Scope], share: float = HELD_SHARE) -> int:
+        """Read each scope's relations that show one practice's rows into a query process's
+        session for it, in order, until a process's sessions hold `share` of their budget (so
+        that what is held stays held): the first query of each scope then runs over rows already
+        read. Relations over several or every practice are left to be read when used. No query
+        runs and no row leaves the query processes. How many scopes are held."""
+        held = 0
+        for scope in dict.fromkeys(scopes):
+            pins = self._pinned()
+            names = tuple(name for name in self._visible(scope) if name in pins and _one_practice(scope, name))
+            if not names:
+                continue
+            try:
+                reply = self._pool.call(scope, worker.Hold(names, scope, pins), self.limits.seconds)
+            except QueryError:
+                return held
+            used, budget = reply.header.get("held"), reply.header.get("budget")
+            self._account_scans(reply)
+            if reply.header.get("ok") is True:
+                held += 1
+            if not isinstance(used, int) or not isinstance(budget, int) or used >= share * budget:
+                return held
+        return held
+
     def reads(self, sql: str, relations: list[str]) -> list[str]:
         """The relations among `relations` that `sql` reads; none if the guard refuses it (or
         cannot tell)."""
@@ -224,6 +249,9 @@ class QueryService:
         """Keep the guard's verdict (for `reads`) and what the query process did."""
         reads = reply.header.get("reads")
         self._remember(sql, names, frozenset(str(r) for r in reads) if isinstance(reads, list) else None)
+        self._account_scans(reply)
+
+    def _account_scans(self, reply: Reply) -> None:
         with self._lock:
             scanned = reply.header.get("scanned")
             if isinstance(scanned, list):
@@ -289,6 +317,11 @@ class QueryService:
             pins = pinned(self.catalog)
             self._pins = (time.monotonic(), pins)
         return pins
+
+
+def _one_practice(scope: Scope, name: str) -> bool:
+    view = scope.view(name)
+    return view is not None and view.practices is not None and len(view.practices) == 1
 
 
 def _digest(sql: str) -> bytes:

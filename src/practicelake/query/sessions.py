@@ -78,6 +78,11 @@ class Sessions:
         self._trim(scope, read)
         return found.cursor
 
+    @property
+    def nbytes(self) -> int:
+        """What all the sessions hold."""
+        return self._nbytes
+
     def held(self) -> dict[Scope, dict[str, tuple[int | None, int]]]:
         return {scope: dict(found.held) for scope, found in self._sessions.items()}
 

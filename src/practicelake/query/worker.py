@@ -90,6 +90,16 @@ class Warm:
 
 
 @dataclass(frozen=True)
+class Hold:
+    """Read `relations` into `scope`'s session at `pins`, before its reader comes: no query
+    runs and no row leaves the process. The reply's `held` is what all its sessions hold."""
+
+    relations: tuple[str, ...]
+    scope: Scope
+    pins: Mapping[str, Pin]
+
+
+@dataclass(frozen=True)
 class Run:
     """`sql` over `relations` as `scope` shows them, at `pins`, with `parameters` bound."""
 
@@ -109,10 +119,12 @@ class QueryProcess:
         self.sessions = Sessions(limits, cache_bytes, SESSIONS)
         self._checked: OrderedDict[tuple[str, frozenset[str]], Checked] = OrderedDict()
 
-    def answer(self, request: Check | Run | Warm) -> tuple[dict[str, Any], pa.Buffer | None]:
+    def answer(self, request: Check | Run | Warm | Hold) -> tuple[dict[str, Any], pa.Buffer | None]:
         """The reply's header and, for rows, their Arrow IPC stream."""
         if isinstance(request, Warm):
             return self.warm(request), None
+        if isinstance(request, Hold):
+            return self.hold(request), None
         start = time.monotonic()
         self.tables.scanned.clear()
         opened = self.sessions.opened
@@ -147,6 +159,18 @@ class QueryProcess:
                 except Exception:
                     verdicts.append(None)
         return {"ok": True, "verdicts": verdicts}
+
+    def hold(self, request: Hold) -> dict[str, Any]:
+        def rows(name: str) -> pa.Table:
+            return self.tables.relations([name], request.scope, request.pins)[name]
+
+        self.tables.scanned.clear()
+        header: dict[str, Any] = {"ok": True}
+        try:
+            self.sessions.ready(request.scope, list(request.relations), request.pins, rows)
+        except Exception as exc:  # the scope's first query reads them, or fails, as it would have
+            header = {"ok": False, "error": type(exc).__name__}
+        return header | {"held": self.sessions.nbytes, "budget": self.sessions.budget, "scanned": self.tables.scanned}
 
     def check(self, sql: str, relations: frozenset[str]) -> Checked:
         key = (sql, relations)

@@ -77,7 +77,7 @@ def serve(app: FastAPI, settings: Settings, host: str, port: int) -> None:
 def _warm(app: FastAPI) -> None:
     core: App = app.state.core
     try:
-        warm_up(core.reader)
+        warm_up(core.reader, core.users)
     except Exception as exc:  # the server serves without it; its first readers wait instead
         log.warning("the read path did not warm up (%s): the first pages wait for it", type(exc).__name__)
     finally:
