@@ -8,8 +8,12 @@ INSTALLED := $(VENV)/.installed
 
 .PHONY: install demo test test-fast lint bench clean
 
-# The browser tests drive Debian's chromium (never a downloaded browser).
+# The browser tests drive Debian's chromium (never a downloaded browser); the Spark tests
+# need a Java 17 runtime; checkov, which pins its own boto3, lives in an environment of its own.
 CHROMIUM := /usr/bin/chromium
+JAVA := /usr/bin/java
+CHECKOV_VENV := .venv-checkov
+CHECKOV := $(CHECKOV_VENV)/.installed
 
 $(INSTALLED): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,7 +31,17 @@ $(CHROMIUM):
 	$(if $(filter 0,$(shell id -u)),,sudo) sh -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium || \
 		(apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)'
 
-test: $(INSTALLED) $(CHROMIUM)
+$(JAVA):
+	@echo "installing Debian's Java 17 runtime for the Spark tests"
+	$(if $(filter 0,$(shell id -u)),,sudo) sh -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q openjdk-17-jre-headless || \
+		(apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q openjdk-17-jre-headless)'
+
+$(CHECKOV): infra/aws/checkov.lock
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r infra/aws/checkov.lock
+	touch $(CHECKOV)
+
+test: $(INSTALLED) $(CHROMIUM) $(JAVA) $(CHECKOV)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 test-fast: $(INSTALLED)
@@ -44,4 +58,4 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/formats.py
 
 clean:
-	rm -rf demo .pytest_cache .mypy_cache .ruff_cache
+	rm -rf demo .pytest_cache .mypy_cache .ruff_cache cdk.out infra/aws/cdk.out
