@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -86,6 +86,11 @@ class PracticeSettings(BaseModel):
 
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+ZONES = ("raw", "cleaned", "curated", "ops")
+ZONES_SET_APART = tuple(f"{zone}_uri" for zone in ZONES)
+GLUE_CATALOG = re.compile(r"glue://(\d{12})?")
+"""`glue://`: the Glue catalog of the credentials' account; `glue://<account id>`: that account's."""
+CATALOG_FORMS = "sqlite:///path, glue:// or glue://<12-digit AWS account id>"
 
 
 class Settings(BaseSettings):
@@ -99,9 +104,31 @@ class Settings(BaseSettings):
     )
 
     warehouse_uri: str = Field(default_factory=lambda: Path("lakehouse").absolute().as_uri())
-    """Object storage root of all zones: `file:///...` (default: ./lakehouse) or `s3://bucket/prefix`."""
+    """Object storage root of every zone not given a location of its own: `file:///...`
+    (default: ./lakehouse) or `s3://bucket/prefix`."""
+    raw_uri: str | None = None
+    """Location of the raw zone: the received files (raw/) and the ingest manifest
+    (ops.raw_files). Default: the warehouse. Each zone location is `file:///...` or
+    `s3://bucket/prefix`, given when the lakehouse is created (a zone does not move once its
+    tables exist); on AWS each is a bucket of its own, with its own KMS key and IAM scope
+    (docs/storage.md says which command reads and writes which)."""
+    cleaned_uri: str | None = None
+    """Location of the cleaned zone: the cleaned tables and the transform's own ops tables
+    (file_loads, quarantine, duplicates: the quarantine holds source values). Default: the warehouse."""
+    curated_uri: str | None = None
+    """Location of the curated zone: the curated tables, ops.curate_state and
+    ops.curated_snapshots (what readers are pinned to). Default: the warehouse."""
+    ops_uri: str | None = None
+    """Location of the ops zone: the run journal (runs/), the writer lock (locks/) and ops.runs.
+    Default: the warehouse."""
     catalog_uri: str | None = None
-    """Iceberg catalog: `sqlite:///path`. Default: catalog.db inside a local warehouse."""
+    """Iceberg catalog: `sqlite:///path`, or `glue://` for the AWS Glue Data Catalog of the
+    account the credentials belong to, `glue://<12-digit account id>` for another account's
+    (Glue's catalog id is the account id). Glue is reached in s3_region, at glue_endpoint_url,
+    with the s3_access_key_id credentials (or the default chain); its databases are named
+    cleaned, curated and ops. Default: catalog.db inside a local warehouse."""
+    glue_endpoint_url: str | None = None
+    """Glue endpoint; unset means AWS. Plain HTTP only for a test server on 127.0.0.1, as for S3."""
     key_file: Path = Path(".practicelake/keys.json")
     """Local key store (per-practice secrets), created 0600 on first use. Never inside the warehouse."""
     state_dir: Path = Path(".practicelake")
@@ -125,7 +152,7 @@ class Settings(BaseSettings):
     """Unset means the AWS SDK's default credential chain."""
     s3_secret_access_key: SecretStr | None = None
     s3_allow_http: bool = False
-    """Allow plain HTTP to the S3 endpoint: only for a test server on 127.0.0.1."""
+    """Allow plain HTTP to the S3 and Glue endpoints: only for a test server on 127.0.0.1."""
     dev_mode: bool = False
     """UNSAFE, for the demo and tests only: create a missing key-encryption key on first use,
     instead of refusing to run until `practicelake init` has created it."""
@@ -174,12 +201,21 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
 
-    @field_validator("warehouse_uri")
+    @field_validator("warehouse_uri", *ZONES_SET_APART)
     @classmethod
-    def _known_scheme(cls, value: str) -> str:
+    def _known_scheme(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
         if not value.startswith(("file://", "s3://")):
-            raise ValueError("warehouse_uri must start with file:// or s3://")
+            raise ValueError(f"{info.field_name} must start with file:// or s3://")
         return value.rstrip("/")
+
+    @field_validator("catalog_uri")
+    @classmethod
+    def _known_catalog(cls, value: str | None) -> str | None:
+        if value is None or value.startswith("sqlite:///") or GLUE_CATALOG.fullmatch(value):
+            return value
+        raise ValueError(f"not a catalog practicelake opens: use {CATALOG_FORMS}")
 
     @field_validator("practices", mode="before")
     @classmethod
@@ -202,16 +238,47 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _tls_unless_loopback(self) -> Settings:
-        """S3 over TLS; plain HTTP only with s3_allow_http and a loopback host (a test server)."""
-        if not self.s3_endpoint_url:
-            return self
-        parts = urlsplit(self.s3_endpoint_url)
-        scheme = parts.scheme.lower()
-        if scheme not in ("http", "https") or parts.username or parts.password or not parts.hostname:
-            raise ValueError("s3_endpoint_url must be https://host[:port] (no user or password in it)")
-        if scheme == "http" and not (self.s3_allow_http and parts.hostname in LOOPBACK):
-            raise ValueError("a plain-HTTP S3 endpoint needs s3_allow_http = true and a loopback host (127.0.0.1)")
+        """S3 and Glue over TLS; plain HTTP only with s3_allow_http and a loopback host (a test server)."""
+        for name, service in (("s3_endpoint_url", "S3"), ("glue_endpoint_url", "Glue")):
+            endpoint = getattr(self, name)
+            if not endpoint:
+                continue
+            parts = urlsplit(endpoint)
+            scheme = parts.scheme.lower()
+            if scheme not in ("http", "https") or parts.username or parts.password or not parts.hostname:
+                raise ValueError(f"{name} must be https://host[:port] (no user or password in it)")
+            if scheme == "http" and not (self.s3_allow_http and parts.hostname in LOOPBACK):
+                raise ValueError(
+                    f"a plain-HTTP {service} endpoint needs s3_allow_http = true and a loopback host (127.0.0.1)"
+                )
         return self
+
+    @model_validator(mode="after")
+    def _zones_not_nested(self) -> Settings:
+        """Two zone locations are the same or apart: one inside another would put one zone's
+        objects under the other's IAM scope, and its tables in the other's sweep on offboarding."""
+        roots = sorted(set(self.zone_uris.values()) | {self.warehouse_uri})
+        for outer in roots:
+            for inner in roots:
+                if inner.startswith(outer + "/"):
+                    raise ValueError(f"zone location {inner} is inside {outer}: give each zone a location of its own")
+        return self
+
+    @property
+    def zone_uris(self) -> dict[str, str]:
+        """Each zone's location (raw, cleaned, curated, ops): its own, or the warehouse."""
+        return {zone: getattr(self, f"{zone}_uri") or self.warehouse_uri for zone in ZONES}
+
+    @property
+    def zones_apart(self) -> bool:
+        """Whether any zone was given a location of its own (not the warehouse)."""
+        return any(uri != self.warehouse_uri for uri in self.zone_uris.values())
+
+    @property
+    def local_folders(self) -> list[Path]:
+        """The folders of the warehouse and of each zone that are on local disk."""
+        roots = {self.warehouse_uri, *self.zone_uris.values()}
+        return [Path(uri.removeprefix("file://")).absolute() for uri in sorted(roots) if uri.startswith("file://")]
 
     @property
     def resolved_catalog_uri(self) -> str:

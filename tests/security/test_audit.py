@@ -357,8 +357,12 @@ def test_the_default_log_lives_in_state_and_never_in_the_warehouse(tmp_path: Pat
     assert settings.audit_log == tmp_path / "state" / "audit" / "audit.log"
     assert AuditLog.open(settings, audit_key).path == settings.audit_log
     inside = local_settings(tmp_path, audit_log=tmp_path / "lakehouse" / "audit.log")
-    with pytest.raises(SettingsError, match="inside the warehouse"):
+    with pytest.raises(SettingsError, match="inside the lakehouse's data"):
         AuditLog.open(inside, audit_key)
+    raw = tmp_path / "elsewhere" / "raw"
+    in_raw = local_settings(tmp_path, raw_uri=raw.as_uri(), audit_log=raw / "audit.log")
+    with pytest.raises(SettingsError, match="inside the lakehouse's data"):
+        AuditLog.open(in_raw, audit_key)
 
 
 def test_no_log_yet_verifies_empty(tmp_path: Path) -> None:

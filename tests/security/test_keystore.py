@@ -144,8 +144,12 @@ def test_init_will_not_make_a_new_kek_for_keys_wrapped_by_a_lost_one(tmp_path: P
 
 def test_keys_are_never_kept_inside_the_warehouse(tmp_path: Path) -> None:
     inside = tmp_path / "lakehouse" / "kek.key"
-    with pytest.raises(SettingsError, match="inside the warehouse"):
+    with pytest.raises(SettingsError, match="inside the lakehouse's data"):
         open_keys(local_settings(tmp_path, kek_file=inside))
+    cleaned = tmp_path / "elsewhere" / "cleaned"
+    in_cleaned = local_settings(tmp_path, cleaned_uri=cleaned.as_uri(), kek_file=cleaned / "kek.key")
+    with pytest.raises(SettingsError, match="inside the lakehouse's data"):
+        open_keys(in_cleaned)
 
 
 def test_shred_destroys_one_practice_only(tmp_path: Path) -> None:

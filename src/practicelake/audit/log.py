@@ -124,10 +124,9 @@ class AuditLog:
     @classmethod
     def open(cls, settings: Settings, key: AuditKey) -> AuditLog:
         path = settings.audit_log.absolute()
-        if settings.warehouse_uri.startswith("file://"):
-            warehouse = Path(settings.warehouse_uri.removeprefix("file://")).absolute()
-            if path.is_relative_to(warehouse):
-                raise SettingsError(f"audit_log {path} is inside the warehouse: put it outside {warehouse}")
+        for folder in settings.local_folders:
+            if path.is_relative_to(folder):
+                raise SettingsError(f"audit_log {path} is inside the lakehouse's data: put it outside {folder}")
         return cls(path, key)
 
     def append(self, entry: AuditEntry) -> AuditRecord:

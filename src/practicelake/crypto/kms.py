@@ -166,10 +166,9 @@ class AwsKmsKeyProvider(KeyProvider):
 
 
 def _outside_warehouse(settings: Settings, path: Path) -> None:
-    if settings.warehouse_uri.startswith("file://"):
-        warehouse = Path(settings.warehouse_uri.removeprefix("file://")).resolve()
-        if path.resolve().is_relative_to(warehouse):
-            raise SettingsError(f"{path} is inside the warehouse: keys must be kept apart from the data")
+    for folder in settings.local_folders:
+        if path.resolve().is_relative_to(folder.resolve()):
+            raise SettingsError(f"{path} is inside the lakehouse's data ({folder}): keys must be kept apart from it")
 
 
 def key_provider(settings: Settings) -> KeyProvider:

@@ -26,8 +26,9 @@ from practicelake.crypto.kms import KeyProviderError
 from practicelake.errors import IntegrityError, PracticelakeError
 from practicelake.settings import cited, practice_id_problem
 from practicelake.storage import ObjectStore
+from practicelake.storage.zones import RAW_FOLDER
 
-PREFIX = "raw"
+PREFIX = RAW_FOLDER  # the raw zone's location holds this folder (storage.zones)
 EXTENSION = re.compile(r"(\.[a-z0-9]{1,10}){1,2}")
 """A file's extension as an object key keeps it (`.csv`, `.835`, `.ndjson.gz`): else none."""
 SOURCE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")

@@ -18,8 +18,9 @@ from pyiceberg.expressions import AlwaysTrue
 
 from practicelake.lakehouse.catalog import current_snapshot_id
 from practicelake.storage import ObjectStore
+from practicelake.storage.zones import JOURNAL_FOLDER
 
-PREFIX = "runs"
+PREFIX = JOURNAL_FOLDER  # the ops zone's location holds this folder (storage.zones)
 
 
 class Journal:

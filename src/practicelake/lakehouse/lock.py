@@ -1,7 +1,7 @@
 """One writer per warehouse, wherever it runs: transform, curate and offboard take this lock.
 
-The lock lives in the warehouse's own object store, so two machines sharing an S3 bucket,
-or two state folders on one machine, are refused alike.
+The lock lives in the lakehouse's own object store (the ops zone's location), so two
+machines sharing an S3 bucket, or two state folders on one machine, are refused alike.
 
 Protocol. The lock is one object, `locks/writer.json`, present while held: its holder (a
 random id, the run's kind, host, pid, acquired_at and expires_at; nothing secret). Every
@@ -40,8 +40,9 @@ from pyiceberg.catalog import Catalog
 from practicelake.errors import LockedError, LockLostError, StorageError
 from practicelake.lakehouse.holder import Record, shown
 from practicelake.storage import ObjectStore
+from practicelake.storage.zones import LOCK_FOLDER
 
-KEY = "locks/writer.json"
+KEY = f"{LOCK_FOLDER}/writer.json"  # in the ops zone's location (storage.zones)
 LEASE = timedelta(minutes=3)
 ABANDONED_WRITES_AFTER = timedelta(minutes=30)  # a temporary file untouched this long has no writer
 Clock = Callable[[], datetime]

@@ -13,8 +13,10 @@ no content. Then:
   ops.curate_state, without which the next curate rebuilds them) and those of any curated
   table without a practice_id column;
 - every table forgets its history (pipeline.history): no manifest entry, snapshot summary,
-  metadata file or catalog row leads to a removed file any longer, and the files only the
-  history referenced are removed; the curated zone readers see is recorded again first;
+  metadata file or catalog entry (a SQLite row, a Glue table and its archived versions) leads
+  to a removed file any longer, and the files only the history referenced are removed, in
+  the warehouse and in each zone's location; the curated zone readers see is recorded again
+  first;
 - the catalog's SQLite file is rebuilt (what commits overwrote stays in free pages until
   then), the rows of dead ingests' journals naming the practice are dropped, and every role
   granted in the practice is revoked.
@@ -51,11 +53,12 @@ from practicelake.ingest.raw import PREFIX
 from practicelake.lakehouse.catalog import NAMESPACES, compact_catalog, practice_partition
 from practicelake.lakehouse.journal import Journal
 from practicelake.lakehouse.lock import writer_lock
+from practicelake.lakehouse.zones import iceberg_roots
 from practicelake.pipeline.history import forget, name_of, remove_history_files, settle, sweep
 from practicelake.pipeline.run_log import TABLE as RUNS
 from practicelake.pipeline.run_log import runs_without
 from practicelake.settings import Settings
-from practicelake.storage import ObjectStore
+from practicelake.storage import ObjectStore, store_holding
 
 
 @dataclass
@@ -91,7 +94,7 @@ def offboard(
         tables = [settle(table) for table in every_table(catalog)]
         for table in tables:
             if name_of(table) == MANIFEST:  # appended by ingests: its dead files are known only now
-                report.files_removed += remove_history_files(store, table)
+                report.files_removed += remove_history_files(store_holding(store, table.location()), table)
         tables = [forget(catalog, table, lease.check) for table in tables]
         curated = {table.name()[-1]: table for table in tables if name_of(table).startswith("curated.")}
         if curated and not unchanged(pinned(catalog), curated):
@@ -100,8 +103,9 @@ def offboard(
             tables = [t for t in tables if name_of(t) != SNAPSHOTS]
             tables.append(forget(catalog, settle(catalog.load_table(SNAPSHOTS)), lease.check))
         lease.check()  # what follows changes no table, but no other writer may be at work
-        warehouse = str(catalog.properties["warehouse"])
-        report.files_removed += sweep(store, warehouse, tables, practice_id=practice_id, unlocked={MANIFEST})
+        for root in iceberg_roots(settings):  # the warehouse's tables, and each zone's
+            held = store_holding(store, root)
+            report.files_removed += sweep(held, root, tables, practice_id=practice_id, unlocked={MANIFEST})
         compact_catalog(catalog)
         if settings.users_db.exists():
             report.grants_revoked = PrincipalStore(settings.users_db).revoke_practice(practice_id)

@@ -92,7 +92,7 @@ class LocalStore(ObjectStore):
     def list(self, prefix: str) -> Iterator[str]:
         base = self._base.resolve()
         start = self._path(prefix) if prefix else base
-        folder = start if start.is_dir() else start.parent
+        folder = start if start.is_dir() or not prefix else start.parent  # a missing root holds nothing
         if not folder.exists():
             return
         try:
