@@ -162,7 +162,9 @@ def test_patient_identifiers_stay_in_raw(local: Settings, tmp_path: Path) -> Non
         "raw_file_sha256",
         "raw_line",
         "run_id",
+        "recorded_at",
     }
+    assert patients["4001984"]["recorded_at"] is None  # a CSV export does not say when it recorded a row
     (quarantined,) = rows(lakehouse, "ops.quarantine")
     assert quarantined["rule"] == "born_before_registration"
     assert "Sipho" not in str(quarantined) and "MRN00000003" not in str(quarantined)

@@ -10,6 +10,7 @@ from sqlglot import exp
 
 from practicelake.clean.sql import ident, literal, render, sql
 from practicelake.contracts import BY_ENTITY, Column, Contract, Kind, Pii, reference_codes
+from practicelake.formats.base import RECORDED
 
 PARSE: dict[Kind, str] = {
     Kind.STRING: "__text__",
@@ -53,6 +54,30 @@ FILE_COLUMNS = (
     "received_on",
     "raw_file_sha256",
     "raw_line",
+)
+
+# When the source recorded a row (formats.base.RECORDED): lineage, passed through unchecked, as
+# naive UTC for the order of clean.merge. A value with an offset is its instant; a wall time is
+# the practice's, read as the earlier instant where a daylight-saving change repeats it (as the
+# checked columns are) and with the offset before the change where it skips it (it cannot be
+# quarantined: the row is not wrong); a date alone, or text that is no timestamp, is empty.
+# The earlier reading of a repeated wall time: the instant three hours before, plus three hours
+# (DuckDB's own reading of a repeated wall time is the later one).
+EARLIER_READING = "timezone(expected_time_zone, __wall__ - interval 3 hour) + interval 3 hour"
+RECORDED_UTC = (
+    "case when __text__ is null or strlen(__text__) <= 10 then null "
+    f"when {HAS_OFFSET} then timezone('UTC', {INSTANT}) "
+    "else timezone('UTC', case when timezone(expected_time_zone, __earlier__) = __wall__ then __earlier__ "
+    "else timezone(expected_time_zone, __wall__) end) end"
+)
+
+# The rows of a file read alone (clean.read.read_rows) have RECORDED only where their format
+# gives it: where it does not, the union by name reads it as empty.
+RECORDED_ROWS = exp.Union(
+    this=exp.select("*").from_("incoming"),
+    expression=exp.select(exp.cast(exp.null(), "varchar").as_(RECORDED, quoted=True)).where(exp.false()),
+    distinct=False,
+    by_name=True,
 )
 
 # nullif(trim(x), '') for every value, but trimming only the few that need it (2x faster).
@@ -174,8 +199,8 @@ def read_columns(entity: str) -> tuple[str, ...]:
     return tuple(c.name for c in contract.columns if c.cleaned_name is not None or c.name in looked_at)
 
 
-def _judged(contract: Contract, offsets: bool) -> tuple[list[tuple[str, exp.Select]], list[Violation]]:
-    """The steps from `incoming` (text columns and FILE_COLUMNS) to `judged`: each column
+def _judged(contract: Contract, offsets: bool) -> tuple[list[tuple[str, exp.Query]], list[Violation]]:
+    """The steps from `incoming` (text columns, FILE_COLUMNS, RECORDED) to `judged`: each column
     trimmed (`<name>__text`) and parsed (`<name>`), and `violation`, the index of the first
     check the row fails (NULL when it passes). Without `offsets`, for rows whose timestamps
     are all known to be plain wall times, the steps that read offsets are left out."""
@@ -197,7 +222,11 @@ def _judged(contract: Contract, offsets: bool) -> tuple[list[tuple[str, exp.Sele
     known = [_time_known(c).as_(c.time_known, quoted=True) for c in read if c.time_known]
     checks = violations(contract)
     case = exp.Case(ifs=[exp.If(this=cond, true=literal(i)) for i, (cond, _) in enumerate(checks)])
-    steps = [("text_rows", exp.select(*(ident(c) for c in FILE_COLUMNS), *texts).from_("incoming"))]
+    recorded = render(TRIMMED, c=ident(RECORDED)).as_(RECORDED, quoted=True)
+    steps = [
+        ("recorded_rows", RECORDED_ROWS),
+        ("text_rows", exp.select(*(ident(c) for c in FILE_COLUMNS), recorded, *texts).from_("recorded_rows")),
+    ]
     if offsets and timed:
         steps += [
             ("offset_rows", exp.select("*", *found_offsets).from_("text_rows")),
@@ -278,6 +307,15 @@ def _time_known(column: Column) -> exp.Expression:
     return render("case when __value__ is not null then not (__d__) end", value=ident(column.name), d=date_only)
 
 
+def _recorded() -> exp.Expr:
+    """RECORDED as naive UTC (RECORDED_UTC), whether the row's other timestamps carry offsets or not."""
+    text = ident(RECORDED)
+    wall = render(WALL_TIME, text=text)
+    earlier = render(EARLIER_READING, wall=wall)
+    utc = render(RECORDED_UTC, text=text, pattern=literal(OFFSET), wall=wall, earlier=earlier)
+    return utc.as_(RECORDED, quoted=True)
+
+
 def clean_query(contract: Contract, offsets: bool = True) -> tuple[str, list[Violation]]:
     """One pass over `incoming`: every row in cleaned-zone columns (normalised, identifiers
     dropped, patient ids not yet pseudonymised), with its lineage and `violation`."""
@@ -301,7 +339,13 @@ def clean_query(contract: Contract, offsets: bool = True) -> tuple[str, list[Vio
             columns.append(_normalised(column).as_(name, quoted=True))
         if column.kind is Kind.TIMESTAMP:
             columns += _instant_columns(column, offsets)
-    lineage = [ident("expected_practice_id"), ident("raw_file_sha256"), ident("raw_line"), ident("violation")]
+    lineage = [
+        ident("expected_practice_id"),
+        ident("raw_file_sha256"),
+        ident("raw_line"),
+        _recorded(),
+        ident("violation"),
+    ]
     query = exp.select(*columns, *lineage).from_("judged")
     for name, step in steps:
         query = query.with_(name, as_=step)

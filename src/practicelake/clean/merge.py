@@ -1,8 +1,25 @@
 """Merge new rows into their practices' partitions: one row per practice and key, the latest
 source record wins.
 
-Source order is the export batch, then when the file was received, then the line. Rows that
-lose are not dropped silently: they are returned, with the row that replaced them.
+The latest is the one the source recorded last, where it says when (formats.base.RECORDED: an
+HL7 v2 message's time, a FHIR resource's meta.lastUpdated), whatever file brought it and
+whenever that file was received: a resend, a replayed interface queue, files delivered out of
+order do not undo a newer record. The order is one sort, total and the same whatever the order
+the files arrived in, by when each row was recorded or, for a row whose source does not say,
+when its file is known to have been current:
+
+1. A row's time: its recorded time, but never later than its file's receipt (a later one is a
+   sender's clock or zone gone wrong, and must not win for good); for a row without one, the
+   latest receipt of its file and of every file before it in the order of step 2, a moment its
+   file's snapshot was current at (the running latest, so that rows without a time keep exactly
+   step 2's order among themselves).
+2. Equal times, and rows without a time among themselves: the order of files before recorded
+   times, the export batch, then when the file was received, then its hash, then the line.
+
+So a CSV export received after an HL7 message was recorded wins over it, and a message recorded
+after the export was received wins over the export: a practice that moves from CSV to HL7 (or
+back) gets the newer source's rows. Rows that lose are not dropped silently: they are returned,
+with the row that replaced them.
 """
 
 from __future__ import annotations
@@ -20,13 +37,20 @@ from pyiceberg.manifest import DataFile
 from pyiceberg.table import Table
 
 from practicelake.clean.sql import ident, render, sql
+from practicelake.formats.base import RECORDED
 from practicelake.lakehouse.catalog import practice_partition
 from practicelake.lakehouse.datafiles import write_data_files
 
 # Only keys that occur more than once need ranking: most rows skip the window entirely.
+# A recorded time may be NULL; least() would skip a NULL rather than give it, hence the CASE.
 SUPERSEDED = """
 with files as (
-    select practice_id as file_practice_id, sha256, batch, received_at from file_order
+    select
+        practice_id as file_practice_id, sha256, batch, received_at,
+        max(received_at) over (
+            partition by practice_id order by batch, received_at, sha256 rows unbounded preceding
+        ) as current_by
+    from file_order
 ), repeated as (
     select practice_id as repeated_practice, __key__ as repeated_key
     from candidates group by practice_id, __key__ having count(*) > 1
@@ -41,7 +65,9 @@ with files as (
     join files on candidates.practice_id = file_practice_id and raw_file_sha256 = sha256
     window w as (
         partition by candidates.practice_id, __key__
-        order by batch desc, received_at desc, raw_file_sha256 desc, raw_line desc
+        order by
+            case when __recorded__ is null then current_by else least(__recorded__, received_at) end desc,
+            batch desc, received_at desc, raw_file_sha256 desc, raw_line desc
     )
 )
 select practice_id, record_key, raw_file_sha256, raw_line, kept_raw_file_sha256, kept_raw_line, is_new, position
@@ -49,7 +75,7 @@ from ranked where rank > 1 order by practice_id, raw_file_sha256, raw_line
 """
 
 SMALL_RESULT_ROWS = 8192
-LINEAGE = ("practice_id", "raw_file_sha256", "raw_line")
+LINEAGE = ("practice_id", "raw_file_sha256", "raw_line", RECORDED)
 
 
 @dataclass(frozen=True)
@@ -98,7 +124,9 @@ def merge(con: duckdb.DuckDBPyConnection, table: Table, key: str, incoming: pa.T
     # Batches of a few thousand rows: DuckDB reserves each batch's buffers for its full size,
     # and these few rows are kept until the ledger writes them (a million-row batch held
     # about 45 MiB per chunk until the end of the entity).
-    superseded = con.sql(sql(render(SUPERSEDED, key=ident(key)))).to_arrow_table(batch_size=SMALL_RESULT_ROWS)
+    superseded = con.sql(sql(render(SUPERSEDED, key=ident(key), recorded=ident(RECORDED)))).to_arrow_table(
+        batch_size=SMALL_RESULT_ROWS
+    )
     for name in ("candidates", "file_order"):
         con.unregister(name)
     keep = None

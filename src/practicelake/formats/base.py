@@ -13,6 +13,11 @@ format knows (an 835 claim whose amounts do not add up), is a bad row, with its 
 
 `practice_id` is never read from a file: the transform fills it with the practice the file
 was ingested for (a column a format leaves out is empty).
+
+Where the source says when it recorded each record (an HL7 v2 message's time, a FHIR resource's
+`meta.lastUpdated`), a format also gives that when the caller names RECORDED among the columns
+it reads, in the same timestamp text. It is lineage, not a contract column: nothing checks it,
+and where a key has rows in several files the one recorded last wins (clean.merge).
 """
 
 from __future__ import annotations
@@ -26,6 +31,13 @@ import pyarrow as pa
 POSITION = "raw_line"
 """The column of a row's position: a line, a segment, an entry or a message (Format.unit)."""
 
+RECORDED = "recorded_at"
+"""The column of when the source recorded the row's record, for the formats whose source says
+(text as a timestamp column's: an offset where the source gave one, else the practice's wall
+time; a date alone or text that is no timestamp counts as not said). Given only when asked for
+by name (`columns=None`, every contract column, leaves it out); a format that does not know
+leaves it out."""
+
 
 @dataclass(frozen=True)
 class BadRow:
@@ -36,7 +48,7 @@ class BadRow:
 
 @dataclass(frozen=True)
 class ParsedFile:
-    rows: pa.Table  # one string column per contract column read, plus POSITION (int64)
+    rows: pa.Table  # one string column per contract column read, plus POSITION (int64) and RECORDED if asked
     bad_rows: list[BadRow]
     warnings: tuple[str, ...] = ()
     """Defects read past (a wrong segment count, blank lines): the file's rows are all here."""

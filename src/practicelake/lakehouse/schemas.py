@@ -22,6 +22,9 @@ LINEAGE = [
     pa.field("raw_file_sha256", pa.string(), nullable=False),
     pa.field("raw_line", pa.int64(), nullable=False),
     pa.field("run_id", pa.string(), nullable=False),
+    # When the source recorded the row (formats.base.RECORDED), UTC; empty where the source does
+    # not say. Optional: cleaned tables made before it gain it, their rows empty.
+    pa.field("recorded_at", pa.timestamp("us")),
 ]
 
 

@@ -10,6 +10,11 @@ breaks a rule only FHIR knows (money with more than two decimals, a draft Claim)
 cannot be read at all is a bad row of the datasets its type feeds, or of all when its type
 cannot be told. Types that feed no dataset (Observation, Condition, ...) are read only to
 resolve references.
+
+Asked for it, each row carries when its source recorded it (formats.base.RECORDED): the `meta.lastUpdated` of
+the resource it is mapped from (R4 Meta.lastUpdated, an instant: when the resource last changed
+on the server that holds it), empty where the resource has none. A provider schedule is made
+from a Schedule and many Slots, none of which alone is the row: it has none.
 """
 
 from __future__ import annotations
@@ -21,9 +26,9 @@ import pyarrow as pa
 
 from practicelake.contracts import BY_DATASET
 from practicelake.errors import MalformedFileError
-from practicelake.formats.base import POSITION, BadRow, Inspection, ParsedFile, Source
+from practicelake.formats.base import POSITION, RECORDED, BadRow, Inspection, ParsedFile, Source
 from practicelake.formats.fhir import directory, document, financial, remittance, scheduling
-from practicelake.formats.fhir.datatypes import Resource, Row, Unmappable
+from practicelake.formats.fhir.datatypes import Resource, Row, Unmappable, part, timestamp
 from practicelake.formats.fhir.document import Entry
 from practicelake.formats.fhir.references import Index
 from practicelake.formats.fhir.validation import Verdict, validate
@@ -138,6 +143,8 @@ def _table(dataset: str, rows: list[tuple[int, Row]], wanted: Collection[str] | 
     """The rows in the contract's columns, those the caller reads (all by default): the others,
     names and contact details, are not kept beyond the resources in raw."""
     names = [c for c in BY_DATASET[dataset].column_names if c != "practice_id" and (wanted is None or c in wanted)]
+    if wanted is not None and RECORDED in wanted:
+        names.append(RECORDED)
     columns = {name: pa.array([row.get(name) for _, row in rows], type=pa.string()) for name in names}
     columns[POSITION] = pa.array([position for position, _ in rows], type=pa.int64())
     return pa.table(columns)
@@ -188,7 +195,8 @@ class FhirR4:
                 except Unmappable as problem:
                     bad.append(BadRow(entry.position, problem.detail, problem.rule))
                     continue
-                rows.extend((entry.position, row) for row in mapped)
+                recorded = timestamp(part(entry.resource, "meta").get("lastUpdated"))
+                rows.extend((entry.position, row | {RECORDED: recorded}) for row in mapped)
         return rows
 
     def _schedules(self, file: File, bad: list[BadRow]) -> list[tuple[int, Row]]:

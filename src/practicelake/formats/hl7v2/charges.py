@@ -14,6 +14,7 @@ position is its message's MSH; a bad line's detail names the segment of its FT1.
 | amount          | FT1-11.1.1 extended amount (all units), else FT1-12.1.1 unit amount x FT1-10    |
 | service_date    | FT1-4.1 transaction date (the start of its range), its day                      |
 | posted_date     | FT1-5 transaction posting date, its day                                         |
+| (recorded_at)   | the message's time, EVN-2 else MSH-7 (messages.Message.time): lineage          |
 
 Decisions: the rendering provider is who performed the procedure (FT1-20); a line without one
 falls back to who ordered it, then to the visit's attending doctor. Credits (CD), payments
@@ -24,11 +25,11 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from practicelake.formats.base import BadRow
+from practicelake.formats.base import RECORDED, BadRow
 from practicelake.formats.hl7v2.messages import Message
 from practicelake.formats.hl7v2.patients import patient_id
 from practicelake.formats.hl7v2.segments import Segment
-from practicelake.formats.hl7v2.times import date_text
+from practicelake.formats.hl7v2.times import date_text, timestamp_text
 
 EVENTS = ("P03",)
 COLUMNS = (
@@ -109,6 +110,7 @@ def charge_of(message: Message, ft1: Segment, pv1: Segment | None) -> Charge | B
         "amount": amount,
         "service_date": date_text(ft1.value(4)),
         "posted_date": date_text(ft1.value(5)),
+        RECORDED: timestamp_text(message.time),
     }
 
 

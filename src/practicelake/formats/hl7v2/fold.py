@@ -1,7 +1,9 @@
 """Events of one record (an appointment, a patient) folded into its state: the events are applied
-in the order of their message time (EVN-2, else MSH-7; HL7 v2.8 2.14.9.7 and 3.4.1.2), file order
-breaking ties, each event's values replacing the earlier ones it gives (a value an event leaves
-empty keeps the earlier one). The row's position is the MSH of the latest event.
+in the order of their message time (Message.time: EVN-2, else MSH-7), file order breaking ties,
+each event's values replacing the earlier ones it gives (a value an event leaves empty keeps the
+earlier one). The row's position is the MSH of the latest event, and its recorded time
+(formats.base.RECORDED) that event's time: a row from another file, whose latest event is later,
+replaces it (clean.merge), so that a resend of older messages does not undo newer ones.
 
 A message whose time is not an HL7 date/time cannot be ordered among the others: it is a bad
 row, and the record's other events still fold.
@@ -13,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from practicelake.formats.base import BadRow
+from practicelake.formats.base import RECORDED, BadRow
 from practicelake.formats.hl7v2.messages import Message
-from practicelake.formats.hl7v2.times import order_key, parsed
+from practicelake.formats.hl7v2.times import order_key, parsed, timestamp_text
 
 UNORDERED = "message time EVN-2/MSH-7 is not an HL7 date/time: the event cannot be ordered"
 
@@ -59,6 +61,7 @@ def fold(events: list[Event], apply: Callable[[State, Event], None]) -> tuple[li
         for event in ordered:
             state.update({name: value for name, value in event.values.items() if value is not None})
             apply(state, event)
+        state[RECORDED] = timestamp_text(ordered[-1].time)
         states.append(state)
         positions.append(ordered[-1].message.position)
     return states, positions, bad

@@ -59,7 +59,18 @@ class Message:
 
     @property
     def time(self) -> str | None:
-        """When the event was recorded: EVN-2 where the message has it, else MSH-7."""
+        """When the event was recorded: EVN-2 where the message has it, else MSH-7.
+
+        HL7 v2.5: EVN-2 Recorded Date/Time (3.4.1.2) is when the transaction was entered in the
+        sending system; MSH-7 Date/Time of Message (2.15.9.7) is when that system created the
+        message. The order of a record's states is the order its system entered them, which
+        EVN-2 keeps even when the message is built again later (a resend, a replayed queue, a
+        batch interface). ADT and DFT messages carry an EVN; v2.5's SIU structures have none
+        (some senders add one), so an SIU's time is its MSH-7, the closest the standard gives.
+        Not EVN-6 Event Occurred (3.4.1.6): when the event happened in the world, which an entry
+        made later may date back; nor EVN-3, a planned time. A time without an offset is the
+        sender's wall time, as every other time of the message is read (v2.5 lets MSH-7's offset
+        stand for the message's, which exports seldom honour, and practicelake does not)."""
         event = self.first("EVN")
         recorded = event.value(2) if event is not None else None
         return recorded or self.header.value(7)

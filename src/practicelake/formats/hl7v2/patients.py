@@ -15,6 +15,7 @@ ones; `registered_on` is the day of the patient's A04.
 | phone            | PID-13.1 of the first repetition, else its PID-13.12 unformatted number |
 | email            | PID-13.4 of the first repetition that has one (telecom use NET)         |
 | registered_on    | the day of the A04's time                                               |
+| (recorded_at)    | the time of the latest message folded (EVN-2, else MSH-7): lineage      |
 """
 
 from __future__ import annotations

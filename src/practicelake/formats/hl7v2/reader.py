@@ -7,6 +7,9 @@ python-hl7 (installed as `hl7`) is not used: it splits segments on CR only (an L
 back as one segment, silently), gives no segment positions, and a truncated MSH raises an
 IndexError from inside it. The reading here (messages.py, segments.py) is small, keeps each
 segment's index in the file, and honours each MSH's own encoding characters.
+
+Asked for it, every row carries when its source recorded it (formats.base.RECORDED): the time
+of the latest message it was folded from, or of the DFT message of a charge (Message.time).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from collections.abc import Collection, Iterable
 import pyarrow as pa
 
 from practicelake.errors import MalformedFileError
-from practicelake.formats.base import POSITION, BadRow, Inspection, ParsedFile, Source
+from practicelake.formats.base import POSITION, RECORDED, BadRow, Inspection, ParsedFile, Source
 from practicelake.formats.hl7v2 import charges, patients, scheduling
 from practicelake.formats.hl7v2.messages import BOM, HL7File, Message, read_file
 from practicelake.formats.hl7v2.segments import encoding_of
@@ -97,7 +100,8 @@ class HL7v2:
             rows, positions, bad, other = charges.read(messages)
             if other:
                 warnings.append(f"{other} FT1 segment(s) that are not charges (FT1-6 other than CG) read past")
-        wanted = [c for c in COLUMNS[dataset] if columns is None or c in columns]
+        every = COLUMNS[dataset]
+        wanted = list(every) if columns is None else [c for c in (*every, RECORDED) if c in columns]
         return ParsedFile(_table(rows, positions, wanted), bad, tuple(warnings))
 
     @staticmethod

@@ -17,6 +17,7 @@ is folded into a row or is a bad row (rows_read: the appointments plus the bad m
 | booked_at        | the time of the appointment's S12 in the file                                |
 | cancelled_at     | the time of the event that cancelled it                                      |
 | notes            | NTE-3 of the NTE segments right after SCH (NTE-2 when it holds the text)     |
+| (recorded_at)    | the time of the latest event folded (MSH-7, or EVN-2 where sent): lineage    |
 
 Decisions: the filler id is the key because the filler (the scheduling system) owns the
 appointment and every SIU message it sends carries it; the placer id belongs to the
