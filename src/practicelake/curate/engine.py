@@ -11,6 +11,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from practicelake.clean.sql import literal
+from practicelake.curate.contract import Tests
 from practicelake.curate.disclosure import publish
 from practicelake.curate.project import Model, ModelError
 
@@ -26,12 +27,6 @@ def _run(con: duckdb.DuckDBPyConnection, statement: exp.Expression) -> None:
     con.execute(statement.sql("duckdb"))
 
 
-def _count(con: duckdb.DuckDBPyConnection, query: exp.Query) -> int:
-    row = con.execute(exp.select(exp.Count(this=exp.Star())).from_(query.subquery("checked")).sql("duckdb")).fetchone()
-    assert row is not None
-    return int(row[0])
-
-
 def expose(con: duckdb.DuckDBPyConnection, inputs: Mapping[str, pa.Table]) -> None:
     """Make each input readable under its zone-qualified name (cleaned.appointment, ...)."""
     for zone in ZONES:
@@ -44,29 +39,45 @@ def expose(con: duckdb.DuckDBPyConnection, inputs: Mapping[str, pa.Table]) -> No
 
 
 def check(con: duckdb.DuckDBPyConnection, model: Model) -> None:
-    """The model's output has its contract's columns and passes its tests."""
+    """The model's output has its contract's columns and passes its tests, all counted in one
+    scan of its rows (and one more for a unique grain)."""
     table = _table("curated." + model.name)
     described = con.execute(exp.Describe(this=exp.select("*").from_(table)).sql("duckdb")).fetchall()
     columns = [str(row[0]) for row in described]
     declared = list(model.contract.columns)
     if columns != declared:
         raise ModelError(f"model {model.name}: its SQL returns columns {columns}, its contract declares {declared}")
-    tests = model.contract.tests
-    failures: list[str] = []
+    failures = [f"{n} {what}" for what, n in _tested(con, table, model.contract.tests) if n]
+    if failures:
+        raise ModelError(f"model {model.name} fails its tests: " + "; ".join(failures))
+
+
+def _tested(con: duckdb.DuckDBPyConnection, table: exp.Table, tests: Tests) -> list[tuple[str, int]]:
+    """(what a failing row is, how many there are) for each of the tests, in their order."""
+    counted: list[tuple[str, exp.Expr]] = []
     if tests.unique:
         keys = [exp.column(c, quoted=True) for c in tests.unique]
         repeated = exp.select(*keys).from_(table).group_by(*keys).having("count(*) > 1")
-        if n := _count(con, repeated):
-            failures.append(f"{n} values of ({', '.join(tests.unique)}) occur more than once")
+        count = exp.select(exp.Count(this=exp.Star())).from_(repeated.subquery("repeated"))
+        counted.append((f"values of ({', '.join(tests.unique)}) occur more than once", count.subquery()))
+    tested: list[tuple[str, exp.Expr]] = []
     for name in tests.not_null:
-        if n := _count(con, exp.select("*").from_(table).where(exp.column(name, quoted=True).is_(exp.null()))):
-            failures.append(f"{n} rows have no {name}")
+        tested.append((f"rows have no {name}", exp.column(name, quoted=True).is_(exp.null())))
     for name, (low, high) in tests.between.items():
-        outside = exp.or_(exp.column(name, quoted=True) < literal(low), exp.column(name, quoted=True) > literal(high))
-        if n := _count(con, exp.select("*").from_(table).where(outside)):
-            failures.append(f"{n} rows have {name} outside [{low:g}, {high:g}]")
-    if failures:
-        raise ModelError(f"model {model.name} fails its tests: " + "; ".join(failures))
+        column = exp.column(name, quoted=True)
+        outside = exp.or_(column < literal(low), column > literal(high))
+        tested.append((f"rows have {name} outside [{low:g}, {high:g}]", outside))
+    counted += [
+        (what, exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=test))) for what, test in tested
+    ]
+    if not counted:
+        return []
+    query = exp.select(*(exp.alias_(e, f"t{i}") for i, (_, e) in enumerate(counted)))
+    if tested:
+        query = query.from_(table)
+    row = con.execute(query.sql("duckdb")).fetchone()
+    assert row is not None
+    return [(what, int(n or 0)) for (what, _), n in zip(counted, row, strict=True)]
 
 
 def _missing(model: Model, inputs: Mapping[str, pa.Table], zones: tuple[str, ...]) -> None:
