@@ -1,6 +1,12 @@
 """Running the models for a group of practices, so that one practice's rows never block the
 others: a group that fails is run again one practice at a time, and a practice that fails on
-its own is set aside with a one-line reason (the model and the error, never a value)."""
+its own is set aside with a one-line reason (the model and the error, never a value).
+
+The engine is DuckDB (curate.engine, over the cleaned rows read into Arrow) or Spark
+(curate.spark, which reads the cleaned Iceberg tables itself); either returns the same Arrow
+tables in the contracts' types, so what is written, and how, does not depend on it. Spark is
+imported only when it is asked for. An engine that cannot start (SparkUnavailable) is the
+run's problem, not a practice's: it is raised as it is, never set aside as a failed group."""
 
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ from practicelake.curate.project import Model, ModelError
 from practicelake.lakehouse.schemas import LINEAGE
 
 MEMORY_LIMIT = "2GB"
+ENGINES = ("duckdb", "spark")
 # An error can quote the value it choked on: a zone name, an amount, a date.
 QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 NUMBER = re.compile(r"\b\d[\d.,:-]*")
@@ -29,6 +36,11 @@ def reason(exc: Exception) -> str:
     if not isinstance(exc, ModelError):
         line = f"{type(exc).__name__}: {line}"
     return NUMBER.sub("?", QUOTED.sub("?", line))[:300]
+
+
+def check_engine(engine: str) -> None:
+    if engine not in ENGINES:
+        raise ModelError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
 
 
 def cleaned_inputs(catalog: Catalog, models: tuple[Model, ...], practices: list[str]) -> dict[str, pa.Table]:
@@ -44,15 +56,36 @@ def cleaned_inputs(catalog: Catalog, models: tuple[Model, ...], practices: list[
 
 
 def build(
-    catalog: Catalog, models: tuple[Model, ...], practices: list[str], references: Mapping[str, pa.Table]
+    catalog: Catalog,
+    models: tuple[Model, ...],
+    practices: list[str],
+    references: Mapping[str, pa.Table],
+    engine: str = "duckdb",
 ) -> dict[str, pa.Table]:
     """The curated rows of `practices`, by table. Reading the cleaned zone may fail like any
     read; what the models make of the rows fails as the caller sees fit (see `build_each`)."""
+    check_engine(engine)
+    if engine == "spark":
+        return _on_spark(catalog, models, practices, references)
     inputs = cleaned_inputs(catalog, models, practices) | {"reference." + n: t for n, t in references.items()}
     try:
         with duckdb.connect(config={"memory_limit": MEMORY_LIMIT}) as con:
             return run_models(con, models, inputs)
     except Exception as exc:  # whatever the models choke on is this group's, not the run's
+        raise GroupFailed(exc) from exc
+
+
+def _on_spark(
+    catalog: Catalog, models: tuple[Model, ...], practices: list[str], references: Mapping[str, pa.Table]
+) -> dict[str, pa.Table]:
+    from practicelake.curate import spark, spark_session
+
+    started = spark_session.session()  # SparkUnavailable is the run's, raised as it is
+    try:
+        return spark.run_models(started, catalog, models, practices, references)
+    except spark_session.SparkUnavailable:
+        raise
+    except Exception as exc:
         raise GroupFailed(exc) from exc
 
 
@@ -70,11 +103,12 @@ def build_each(
     group: list[str],
     references: Mapping[str, pa.Table],
     failed: dict[str, str],
+    engine: str = "duckdb",
 ) -> Iterator[tuple[list[str], dict[str, pa.Table]]]:
     """(practices, their curated rows) for the group at once, or, if that fails, for each of
     its practices alone; each practice that fails alone is put in `failed` with its reason."""
     try:
-        rows = build(catalog, models, group, references)
+        rows = build(catalog, models, group, references, engine)
     except GroupFailed as exc:
         if len(group) == 1:
             failed[group[0]] = reason(exc.cause)
@@ -84,7 +118,7 @@ def build_each(
         return
     for practice_id in group:
         try:
-            rows = build(catalog, models, [practice_id], references)
+            rows = build(catalog, models, [practice_id], references, engine)
         except GroupFailed as exc:
             failed[practice_id] = reason(exc.cause)
             continue

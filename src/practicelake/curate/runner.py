@@ -5,7 +5,7 @@ any practice's curated rows changed or a practice came or went.
 Which practices are stale is curate.state's business. Practices are curated in groups sized
 by their row counts, so memory follows the group, not the deployment; a group that fails is
 curated one practice at a time, and a practice that fails alone keeps its old rows and is
-reported (curate.build). Each table gets one commit per group. The cross-practice tables are
+reported (curate.build). Each table gets one commit per run (curate.writer). The cross-practice tables are
 then computed from every practice's curated rows as this run leaves them (curate.cross_practice)
 and replaced whole. Readers see none of the commits until the run's last commit records every
 table's snapshot (curate.snapshots), and a run that dies part-way is rolled back by the next
@@ -30,7 +30,7 @@ from pyiceberg.table import Table
 
 from practicelake.crypto.keystore import open_keys
 from practicelake.curate import cross_practice
-from practicelake.curate.build import build_each
+from practicelake.curate.build import build_each, check_engine
 from practicelake.curate.disclosure import cell_secret
 from practicelake.curate.project import Model, ModelError, load_models, reference_tables
 from practicelake.curate.snapshots import SNAPSHOTS, pinned, record, snapshots_table, unchanged
@@ -47,6 +47,7 @@ from practicelake.curate.state import (
     practice_versions,
     state_rows,
 )
+from practicelake.curate.writer import CuratedWriter
 from practicelake.lakehouse.catalog import current_snapshot_id, ensure_table, iceberg_schema
 from practicelake.lakehouse.journal import Journal
 from practicelake.lakehouse.lock import writer_lock
@@ -133,8 +134,14 @@ def replace(table: Table, rows: pa.Table, where: BooleanExpression, properties: 
 
 
 def curate(
-    settings: Settings, catalog: Catalog, store: ObjectStore, *, on_step: Callable[[str], None] | None = None
+    settings: Settings,
+    catalog: Catalog,
+    store: ObjectStore,
+    *,
+    on_step: Callable[[str], None] | None = None,
+    engine: str = "duckdb",
 ) -> CurateReport:
+    check_engine(engine)
     with writer_lock(store, kind="curate", catalog=catalog):
         journal = Journal(store)
         report = CurateReport(run_id=None, rolled_back=journal.recover(catalog))
@@ -164,17 +171,16 @@ def curate(
         sizes = {p: rows for p, (_, rows) in wanted.items()}
         inputs = references | {"practice_settings": configured}
         built: Versions = {}
+        writer = CuratedWriter(tables, properties)
         for group in groups(stale, sizes):
             if on_step:
                 on_step(", ".join(group))
-            for practices, results in build_each(catalog, per_practice_models, group, inputs, report.failed):
+            for practices, results in build_each(catalog, per_practice_models, group, inputs, report.failed, engine):
                 chosen = In(Reference("practice_id"), practices)  # type: ignore[call-arg,arg-type]
-                for name, rows in results.items():
-                    if on_step:
-                        on_step(f"{', '.join(practices)}: {name}")
-                    replace(tables[name], rows, chosen, properties)
-                    report.rows[name] = report.rows.get(name, 0) + rows.num_rows
+                writer.add(results, dict.fromkeys(results, chosen))
                 built |= {p: target[p] for p in practices}
+        writer.commit(on_step, ", ".join(sorted(built)))
+        report.rows |= writer.rows
         benchmarked = _cross_practice(settings, tables, models, benchmarked, sizes, report, properties, on_step)
         now = datetime.now(UTC).replace(tzinfo=None)
         rows = state_rows(done, built, set(wanted), run_id, now, benchmarked)

@@ -100,5 +100,5 @@ class Lakehouse:
     def transform(self, on_step: Callable[[str], None] | None = None) -> TransformReport:
         return transform(self.settings, self.catalog, self.raw, on_step=on_step)
 
-    def curate(self, on_step: Callable[[str], None] | None = None) -> CurateReport:
-        return curate(self.settings, self.catalog, self.store, on_step=on_step)
+    def curate(self, on_step: Callable[[str], None] | None = None, engine: str = "duckdb") -> CurateReport:
+        return curate(self.settings, self.catalog, self.store, on_step=on_step, engine=engine)
