@@ -13,11 +13,13 @@ set up per region, and the dashboard's certificate is of the balancer's region a
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
+from zoneinfo import available_timezones
 
 NAME = re.compile(r"[a-z][a-z0-9-]{1,23}")
 ACCOUNT = re.compile(r"\d{12}")
@@ -26,13 +28,26 @@ CERTIFICATE = re.compile(r"arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):\d{12}:cert
 REPOSITORY = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*")
 IMAGE_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 PRACTICE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")  # as practicelake's settings define it
-SCHEDULE = re.compile(r"(rate|cron)\(.+\)")
+SCHEDULE = re.compile(r"rate\((1 (minute|hour|day)|([2-9]|[1-9]\d+) (minutes|hours|days))\)|cron\((\S+ ){5}\S+\)")
+"""EventBridge's two forms: rate(1 hour), rate(15 minutes) (singular only for 1), or cron( with six fields)."""
 CIDR = re.compile(r"\d{1,3}(\.\d{1,3}){3}/\d{1,2}")
+CURRENCY = re.compile(r"[A-Z]{3}")
 LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
 LOG_RETENTION_DAYS = (30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
 """The retention periods CloudWatch Logs accepts."""
 
 REQUIRED = ("certificate_arn", "image_repository", "image_tag")
+EXPECTED = {
+    "name": "2 to 24 lower-case letters, digits or '-', starting with a letter",
+    "account": "a 12-digit AWS account id",
+    "region": "an AWS region such as eu-west-1",
+    "certificate_arn": "an ACM certificate ARN, arn:aws:acm:<region>:<account>:certificate/<id>",
+    "image_repository": "an ECR repository name such as practicelake",
+    "image_tag": "an image tag: up to 128 letters, digits, '_', '.' or '-'",
+    "schedule": "an EventBridge schedule: rate(1 hour), rate(15 minutes) or cron(0 2 * * ? *)",
+    "ingress_cidr": "an IPv4 network such as 203.0.113.0/24",
+}
+"""What a valid value of each checked key looks like, as an error message says it."""
 
 
 class DeploymentError(ValueError):
@@ -105,7 +120,7 @@ def deployment_from(context: Mapping[str, Any]) -> Deployment:
         "account": _optional(context, "account", ACCOUNT),
         "region": region,
         "schedule": _matching(context, "schedule", SCHEDULE, "rate(1 hour)"),
-        "ingress_cidr": _matching(context, "ingress_cidr", CIDR, "0.0.0.0/0"),
+        "ingress_cidr": _network(context),
         "web_tasks": _number(context, "web_tasks", 2, 1, 20),
         "raw_retention_days": _number(context, "raw_retention_days", 365, 1, 36500),
         "audit_retention_days": _number(context, "audit_retention_days", 2192, 1, 36500),
@@ -119,7 +134,18 @@ def deployment_from(context: Mapping[str, Any]) -> Deployment:
 def _matching(context: Mapping[str, Any], key: str, pattern: re.Pattern[str], default: str | None = None) -> str:
     value = str(context.get(key) or default or "")
     if not pattern.fullmatch(value):
-        raise DeploymentError(f"context {key}: {value[:80]!r} is not valid (expected {pattern.pattern})")
+        raise DeploymentError(
+            f"context {key}: {value[:80]!r} is not valid (expected {EXPECTED.get(key, pattern.pattern)})"
+        )
+    return value
+
+
+def _network(context: Mapping[str, Any]) -> str:
+    value = _matching(context, "ingress_cidr", CIDR, "0.0.0.0/0")
+    try:
+        ipaddress.IPv4Network(value)
+    except ValueError as exc:
+        raise DeploymentError(f"context ingress_cidr: {value!r} is not an IPv4 network ({exc})") from None
     return value
 
 
@@ -162,4 +188,19 @@ def _practices(raw: Any) -> dict[str, dict[str, str]]:
         if not isinstance(settings, dict) or not {"time_zone", "currency"} <= set(settings):
             raise DeploymentError(f"context practices.{practice_id}: needs time_zone and currency")
         practices[str(practice_id)] = {str(k): str(v) for k, v in settings.items()}
+        _practice_settings(str(practice_id), practices[str(practice_id)])
     return practices
+
+
+def _practice_settings(practice_id: str, settings: Mapping[str, str]) -> None:
+    """What practicelake itself would refuse at the first start of every task, refused here."""
+    zones = available_timezones()  # empty where the system has no time zone database: then unchecked
+    if zones and settings["time_zone"] not in zones:
+        raise DeploymentError(
+            f"context practices.{practice_id}.time_zone: {settings['time_zone'][:40]!r} is not an IANA time zone"
+        )
+    if not CURRENCY.fullmatch(settings["currency"]):
+        raise DeploymentError(
+            f"context practices.{practice_id}.currency: {settings['currency'][:40]!r} is not a currency code "
+            "(ISO 4217, such as GBP)"
+        )

@@ -12,8 +12,9 @@ One access point per folder, each rooted at its own directory, owned by practice
 (uid 10001) with mode 0700, so that the key store and the audit log keep the owner-only
 modes practicelake checks for. A task mounts only the folders its component uses (access.py),
 read-only where it only reads (the transform's and the curate's key store): the file system
-policy refuses a mount that is not through an access point or not over TLS, and each role
-may mount only its own access points, writing only where it may write.
+policy refuses a mount that is not through an access point or not over TLS and allows
+nothing itself, so each role may mount only its own access points, writing only where its
+own policy lets it write.
 
 The key store and the audit log are one each for the deployment (one chain of audit
 records, one key per practice), hence folders shared between components rather than one
@@ -57,7 +58,12 @@ class State(Construct):
             performance_mode=efs.PerformanceMode.GENERAL_PURPOSE,
             throughput_mode=efs.ThroughputMode.ELASTIC,
             enable_automatic_backups=False,  # the backup plan below keeps them, encrypted, for 35 days
-            allow_anonymous_access=False,
+            # Not CDK's default policy, which allows ClientWrite and ClientRootAccess to every
+            # principal through a mount target, so that a role allowed only to mount (the
+            # transform's key store) could write too. The policy below allows nothing: each
+            # role's own policy grants its mounts and writes, and an anonymous client (no IAM)
+            # is granted nothing, so it cannot mount at all.
+            allow_anonymous_access=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
         self.file_system.add_to_resource_policy(
