@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +22,14 @@ from practicelake.cli.users import permissions, tokens_app, users_app
 from practicelake.curate.runner import CurateReport
 from practicelake.errors import PracticelakeError, describe_failure, one_line
 from practicelake.formats.registry import FORMATS
+
+
+class Engine(StrEnum):
+    """The engines curate.build runs the models on (its ENGINES; a test holds them equal)."""
+
+    duckdb = "duckdb"
+    spark = "spark"
+
 
 app = typer.Typer(
     help="practicelake: an analytics lakehouse for independent medical practices.",
@@ -115,12 +124,23 @@ def transform(ctx: typer.Context, config: ConfigOption = None) -> None:
 
 
 @app.command()
-def curate(ctx: typer.Context, config: ConfigOption = None) -> None:
+def curate(
+    ctx: typer.Context,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            help="Where the per-practice models run: DuckDB here, or Spark (a cluster's session, or a local one)."
+        ),
+    ] = Engine.duckdb,
+    config: ConfigOption = None,
+) -> None:
     """Rebuild the curated KPI tables of every practice whose cleaned rows changed."""
     lakehouse = opened(ctx).lakehouse
     with _progress() as progress:
-        task = progress.add_task("curating", total=None)
-        report = lakehouse.curate(on_step=lambda step: progress.update(task, description=step, advance=1))
+        task = progress.add_task(f"curating on {engine.value}", total=None)
+        report = lakehouse.curate(
+            on_step=lambda step: progress.update(task, description=step, advance=1), engine=engine.value
+        )
     _curate_problems(report)
     out.print(reports.curate(report))
     if report.failed:

@@ -100,6 +100,16 @@ def local_session(master: str = "local[*]", driver_memory: str = "2g") -> SparkS
     return session
 
 
+def available() -> None:
+    """Raise SparkUnavailable unless a session is running or a local one could start."""
+    if importlib.util.find_spec("pyspark") is None:
+        raise SparkUnavailable(f"the spark engine needs pyspark, which is not installed: {INSTALL}")
+    from pyspark.sql import SparkSession
+
+    if SparkSession.getActiveSession() is None:
+        require_spark()
+
+
 def session() -> SparkSession:
     """The running SparkSession (a cluster's), or a local one started now."""
     if importlib.util.find_spec("pyspark") is None:
