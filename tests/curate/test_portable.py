@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 import sqlglot
+from sqlglot import exp
 from sqlglot.errors import ErrorLevel
 
+from practicelake.curate.dialects import DIALECTS, parses, transpile
 from practicelake.curate.project import load_models
 
 MODELS = load_models()
@@ -25,3 +27,14 @@ def test_no_duckdb_only_shorthands(model: object) -> None:
     sql = " ".join(model.sql.lower().split())  # type: ignore[attr-defined]
     for shorthand in ("::", "group by all", "order by all", "quantile_cont(", "list(", "filter (where"):
         assert shorthand not in sql, shorthand
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize("model", MODELS, ids=[m.name for m in MODELS])
+def test_model_in_practicelakes_rewrite_parses_back_strictly(model: object, dialect: str) -> None:
+    sql = transpile(model, dialect)  # type: ignore[arg-type]
+    tree = parses(sql, dialect)
+    assert tree.find(exp.Select) is not None
+    assert "isodow" not in sql.lower() and "recursive" not in sql.lower()
+    if dialect == "trino":
+        assert "approx_percentile" not in sql.lower()  # exact, as in DuckDB
