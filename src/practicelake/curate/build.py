@@ -11,7 +11,7 @@ run's problem, not a practice's: it is raised as it is, never set aside as a fai
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 
 import duckdb
 import pyarrow as pa
@@ -20,6 +20,7 @@ from pyiceberg.expressions import In, Reference
 
 from practicelake.curate.engine import run_models
 from practicelake.curate.project import Model, ModelError
+from practicelake.curate.windows import Windows
 from practicelake.lakehouse.schemas import LINEAGE
 
 MEMORY_LIMIT = "2GB"
@@ -39,8 +40,13 @@ def reason(exc: Exception) -> str:
 
 
 def check_engine(engine: str) -> None:
+    """Refuse an engine that does not exist or cannot start here, before anything is read."""
     if engine not in ENGINES:
         raise ModelError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
+    if engine == "spark":
+        from practicelake.curate import spark_session
+
+        spark_session.available()
 
 
 def cleaned_inputs(catalog: Catalog, models: tuple[Model, ...], practices: list[str]) -> dict[str, pa.Table]:
@@ -61,18 +67,44 @@ def build(
     practices: list[str],
     references: Mapping[str, pa.Table],
     engine: str = "duckdb",
+    windows: Windows | None = None,
 ) -> dict[str, pa.Table]:
-    """The curated rows of `practices`, by table. Reading the cleaned zone may fail like any
-    read; what the models make of the rows fails as the caller sees fit (see `build_each`)."""
+    """The curated rows of `practices`, by table: all of them, or with `windows` (one practice,
+    its cleaned rows read) only each windowed model's rows from its window's start. Reading the
+    cleaned zone may fail like any read; what the models make of the rows fails as the caller
+    sees fit (see `build_each`)."""
     check_engine(engine)
     if engine == "spark":
-        return _on_spark(catalog, models, practices, references)
-    inputs = cleaned_inputs(catalog, models, practices) | {"reference." + n: t for n, t in references.items()}
+        rows = _on_spark(catalog, models, practices, references)
+        return windows.rows_in(models, rows) if windows is not None else rows
+    cleaned = windows.cleaned if windows is not None else cleaned_inputs(catalog, models, practices)
+    inputs = cleaned | {"reference." + n: t for n, t in references.items()}
     try:
-        with duckdb.connect(config={"memory_limit": MEMORY_LIMIT}) as con:
-            return run_models(con, models, inputs)
+        if windows is None:
+            return _run(models, inputs)
+        return windows.rows_in(models, _run_windowed(models, inputs, windows))
     except Exception as exc:  # whatever the models choke on is this group's, not the run's
         raise GroupFailed(exc) from exc
+
+
+def _run(models: Sequence[Model], inputs: Mapping[str, pa.Table]) -> dict[str, pa.Table]:
+    with duckdb.connect(config={"memory_limit": MEMORY_LIMIT}) as con:
+        return run_models(con, models, inputs)
+
+
+def _run_windowed(models: tuple[Model, ...], inputs: Mapping[str, pa.Table], windows: Windows) -> dict[str, pa.Table]:
+    """The models whose windows need only recent cleaned rows run over those (curate.windows),
+    the others, with what they read, over every row."""
+    recent = windows.recent(models)
+    by_name = {m.name: m for m in models}
+    everything: set[str] = set()
+    for model in reversed(models):  # readers before what they read
+        if model.name not in recent or model.name in everything:
+            everything |= {model.name, *model.depends_on}
+    everything = {name for name in everything if name in by_name}
+    results = _run([m for m in models if m.name in recent], windows.recent_inputs(models, inputs))
+    full = _run([m for m in models if m.name in everything], inputs)
+    return {name: rows for name, rows in results.items() if name not in everything} | full
 
 
 def _on_spark(
@@ -104,11 +136,13 @@ def build_each(
     references: Mapping[str, pa.Table],
     failed: dict[str, str],
     engine: str = "duckdb",
+    windows: Windows | None = None,
 ) -> Iterator[tuple[list[str], dict[str, pa.Table]]]:
     """(practices, their curated rows) for the group at once, or, if that fails, for each of
-    its practices alone; each practice that fails alone is put in `failed` with its reason."""
+    its practices alone; each practice that fails alone is put in `failed` with its reason.
+    With `windows`, the group is its one practice."""
     try:
-        rows = build(catalog, models, group, references, engine)
+        rows = build(catalog, models, group, references, engine, windows)
     except GroupFailed as exc:
         if len(group) == 1:
             failed[group[0]] = reason(exc.cause)

@@ -152,6 +152,26 @@ class Disclosure(Strict):
         return ["practice_id", *self.cell, *self.published]
 
 
+Period = Literal["day", "week", "month", "quarter", "year"]
+
+
+class Window(Strict):
+    """Which of a model's rows a batch of late rows can change, so that an incremental curate
+    rebuilds those only (curate.changes). A batch whose rows are dated from day D (with every
+    row of each visit, claim and patient it touches) changes only the rows whose `column` is on
+    or after the start of the `period` holding D - `lookback_days`; the rows before stay as they
+    are. A model without a window is rebuilt whole."""
+
+    column: str  # a date column: the row's day, or the first day of its period
+    period: Period = "day"  # the rows of one period are rebuilt together
+    lookback_days: int = Field(default=0, ge=0)  # how far before a changed day a row can change
+    inputs: dict[str, list[str]] | None = None
+    """Where set, the rows in the window need only the cleaned rows (of these tables, the only
+    ones the model may read) dated on or after the window's start less a day, by any of the
+    columns named; the rows of the models it reads must then have `inputs` too. So the window
+    is computed from those rows alone. Unset: from every row of the practice."""
+
+
 class ModelContract(Strict):
     description: str
     grain: str  # in words: what one row is
@@ -162,6 +182,7 @@ class ModelContract(Strict):
     metrics: list[Metric] = Field(default_factory=list)
     tests: Tests = Field(default_factory=Tests)
     disclosure: Disclosure | None = None  # a cross-practice model's, and only its
+    window: Window | None = None  # the rows a late batch can change (None: all of them)
 
     @model_validator(mode="after")
     def _benchmark_is_cross_practice(self) -> ModelContract:
@@ -171,6 +192,12 @@ class ModelContract(Strict):
             raise ValueError("a cross-practice model declares its [disclosure], and only it does")
         if self.disclosure is not None:
             self._check_published(self.disclosure)
+        if self.window is not None:
+            column = self.columns.get(self.window.column)
+            if column is None or column.type != "date":
+                raise ValueError(f"window column {self.window.column!r} must be one of the model's date columns")
+            if self.cross_practice:
+                raise ValueError("a cross-practice model is rebuilt whole: it has no window")
         return self
 
     def _check_published(self, rules: Disclosure) -> None:

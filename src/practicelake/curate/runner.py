@@ -17,7 +17,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -25,12 +25,13 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import NoSuchTableError
-from pyiceberg.expressions import AlwaysTrue, BooleanExpression, In, Reference
+from pyiceberg.expressions import AlwaysTrue, BooleanExpression
 from pyiceberg.table import Table
 
 from practicelake.crypto.keystore import open_keys
 from practicelake.curate import cross_practice
 from practicelake.curate.build import build_each, check_engine
+from practicelake.curate.changes import plan
 from practicelake.curate.disclosure import cell_secret
 from practicelake.curate.project import Model, ModelError, load_models, reference_tables
 from practicelake.curate.snapshots import SNAPSHOTS, pinned, record, snapshots_table, unchanged
@@ -47,7 +48,7 @@ from practicelake.curate.state import (
     practice_versions,
     state_rows,
 )
-from practicelake.curate.writer import CuratedWriter
+from practicelake.curate.writer import CuratedWriter, Replaced
 from practicelake.lakehouse.catalog import current_snapshot_id, ensure_table, iceberg_schema
 from practicelake.lakehouse.journal import Journal
 from practicelake.lakehouse.lock import writer_lock
@@ -73,6 +74,9 @@ class CurateReport:
     rolled_back: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # practice -> why (model and error), not rebuilt
     left_out: dict[str, str] = field(default_factory=dict)  # practice -> why, not in this run's benchmarks
+    # practice -> model -> the first day of its rows rebuilt (models not named: all rows), for
+    # each practice rebuilt from what its new cleaned rows change rather than whole
+    windows: dict[str, dict[str, date]] = field(default_factory=dict)
 
 
 def load_references(value_units_file: Path | None = None) -> dict[str, pa.Table]:
@@ -172,12 +176,29 @@ def curate(
         inputs = references | {"practice_settings": configured}
         built: Versions = {}
         writer = CuratedWriter(tables, properties)
-        for group in groups(stale, sizes):
+        whole = []
+        for practice_id in stale:  # a practice with new cleaned rows only: what they change
+            current = done.get(practice_id)
+            windows = None
+            if current is not None and current[1] == target[practice_id][1]:
+                windows = plan(catalog, per_practice_models, practice_id, current[0])
+            if windows is None:
+                whole.append(practice_id)
+                continue
+            if on_step:
+                on_step(f"{practice_id} from {min(windows.starts.values(), default='the start')}")
+            by_name = {m.name: m for m in per_practice_models}
+            for practices, results in build_each(
+                catalog, per_practice_models, [practice_id], inputs, report.failed, engine, windows
+            ):
+                writer.add(results, {name: windows.replaced(by_name[name]) for name in results})
+                built |= {p: target[p] for p in practices}
+                report.windows[practice_id] = windows.starts
+        for group in groups(whole, sizes):
             if on_step:
                 on_step(", ".join(group))
             for practices, results in build_each(catalog, per_practice_models, group, inputs, report.failed, engine):
-                chosen = In(Reference("practice_id"), practices)  # type: ignore[call-arg,arg-type]
-                writer.add(results, dict.fromkeys(results, chosen))
+                writer.add(results, dict.fromkeys(results, Replaced(tuple(practices))))
                 built |= {p: target[p] for p in practices}
         writer.commit(on_step, ", ".join(sorted(built)))
         report.rows |= writer.rows
