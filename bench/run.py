@@ -21,11 +21,12 @@ from pathlib import Path
 import web  # bench/web.py
 
 PHASES = Path(__file__).with_name("phases.py")
+CURATE_FLOOR = Path(__file__).with_name("curate.py")
 
 
-def run_phase(*args: str) -> tuple[dict[str, float], float]:
+def run_phase(*args: str, script: Path = PHASES) -> tuple[dict[str, float], float]:
     """Run one phase in its own process; return its JSON result and its peak RSS in MiB."""
-    process = subprocess.Popen([sys.executable, str(PHASES), *args], stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen([sys.executable, str(script), *args], stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
     output = process.stdout.read()
     _, status, usage = os.wait4(process.pid, 0)
@@ -42,6 +43,7 @@ def measure(work: Path, appointments: int, practices: int) -> dict[str, tuple[di
     for phase in ("ingest", "transform"):
         results[phase] = run_phase(phase, str(work))
     results["noop"] = run_phase("transform", str(work))
+    results["curate floor"] = run_phase("floor", str(work), script=CURATE_FLOOR)
     results["curate"] = run_phase("curate", str(work))
     results["curate noop"] = run_phase("curate", str(work))
     results["incremental"] = run_phase("incremental", str(work))
@@ -74,13 +76,21 @@ def report(appointments: int, practices: int, results: dict[str, tuple[dict[str,
 
 
 def curated(results: dict[str, tuple[dict[str, float], float]]) -> None:
+    floor, floor_peak = results["curate floor"]
+    note = "plain DuckDB: the same model SQL over the same cleaned rows in Parquet"
+    print(f"{'curate floor':<12}{floor['seconds']:>10.2f}{'':>14}{floor_peak:>10,.0f}   {note}")
     full, peak = results["curate"]
-    print(f"{'curate':<12}{full['seconds']:>10.2f}{'':>14}{peak:>10,.0f}   all practices, every model")
+    transform = results["transform"][0]["seconds"]
+    note = (
+        f"{full['seconds'] / floor['seconds']:.2f} x floor (target <= 1.5), {full['seconds'] / transform:.2f} x the "
+        f"transform (target < 1), peak {peak / 1024:.2f} GiB (target < 3 at 10M)"
+    )
+    print(f"{'curate':<12}{full['seconds']:>10.2f}{'':>14}{peak:>10,.0f}   {note}")
     noop = results["curate noop"][0]["seconds"]
     print(f"{'curate noop':<12}{noop:>10.2f}{'':>14}{results['curate noop'][1]:>10,.0f}   nothing changed")
     late, peak = results["incremental"]
     share = late["seconds"] / full["seconds"]
-    note = f"{share:.1%} of the full curate (target < 10%): one new monthly batch of one practice"
+    note = f"{share:.1%} of the full curate (target < 5%): one new monthly batch of one practice"
     print(f"{'incremental':<12}{late['seconds']:>10.2f}{'':>14}{peak:>10,.0f}   {note}")
     board = results["dashboard"][0]
     print(
