@@ -161,13 +161,3 @@ def buckets_block_public_access(s: Synthesized) -> Iterator[str]:
     for zone in s.buckets:
         if s.bucket_props(zone).get("PublicAccessBlockConfiguration") != blocked:
             yield f"{zone} does not block all public access"
-
-
-@pytest.mark.parametrize("name", RULES.checks)
-def test_the_stack_keeps_the_rule(synthesized: Synthesized, name: str) -> None:
-    assert RULES.findings(synthesized, name) == []
-
-
-@pytest.mark.parametrize(("name", "widened_by"), RULES.cases())
-def test_the_rule_catches_a_wider_setting(synthesized: Synthesized, name: str, widened_by: str) -> None:
-    assert RULES.findings(synthesized, name, widened_by), f"{name} did not see: {widened_by}"

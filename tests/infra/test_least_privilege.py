@@ -156,13 +156,3 @@ def pipeline_reads_the_key_store_only(s: Synthesized) -> Iterator[str]:
         role = s.components[component]
         yield from w.expect(f"{component} mounts", s.mounts(role, "elasticfilesystem:ClientMount"), {"keys"})
         yield from w.expect(f"{component} writes on EFS", s.mounts(role, "elasticfilesystem:ClientWrite"), set())
-
-
-@pytest.mark.parametrize("name", RULES.checks)
-def test_the_stack_keeps_the_rule(synthesized: Synthesized, name: str) -> None:
-    assert RULES.findings(synthesized, name) == []
-
-
-@pytest.mark.parametrize(("name", "widened_by"), RULES.cases())
-def test_the_rule_catches_a_wider_grant(synthesized: Synthesized, name: str, widened_by: str) -> None:
-    assert RULES.findings(synthesized, name, widened_by), f"{name} did not see: {widened_by}"

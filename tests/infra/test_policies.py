@@ -234,13 +234,3 @@ def task_roles_trust_only_this_accounts_tasks(s: Synthesized) -> Iterator[str]:
         accounts = [x.get("Condition", {}).get("StringEquals", {}).get("aws:SourceAccount") for x in trust]
         if principals != [{"Service": "ecs-tasks.amazonaws.com"}] or accounts != [{"Ref": "AWS::AccountId"}]:
             yield f"{component}'s role trusts {principals} under {accounts}"
-
-
-@pytest.mark.parametrize("name", RULES.checks)
-def test_the_stack_keeps_the_rule(synthesized: Synthesized, name: str) -> None:
-    assert RULES.findings(synthesized, name) == []
-
-
-@pytest.mark.parametrize(("name", "widened_by"), RULES.cases())
-def test_the_rule_catches_a_wider_grant(synthesized: Synthesized, name: str, widened_by: str) -> None:
-    assert RULES.findings(synthesized, name, widened_by), f"{name} did not see: {widened_by}"

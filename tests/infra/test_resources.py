@@ -275,13 +275,3 @@ def the_trail_records_every_object_read_and_write(s: Synthesized) -> Iterator[st
     for zone in ("landing", "raw", "cleaned", "curated", "ops"):
         if f"<{s.buckets[zone]}.Arn>/" not in logged:
             yield f"the trail does not record {zone}'s object reads and writes"
-
-
-@pytest.mark.parametrize("name", RULES.checks)
-def test_the_stack_keeps_the_rule(synthesized: Synthesized, name: str) -> None:
-    assert RULES.findings(synthesized, name) == []
-
-
-@pytest.mark.parametrize(("name", "widened_by"), RULES.cases())
-def test_the_rule_catches_a_wider_setting(synthesized: Synthesized, name: str, widened_by: str) -> None:
-    assert RULES.findings(synthesized, name, widened_by), f"{name} did not see: {widened_by}"
