@@ -2,7 +2,7 @@
 in the same run: a ratio for the operator's guide (when Spark pays for itself, and when not).
 
 Each engine builds every practice's curated rows in groups, as `practicelake curate` does
-(curate.build, curate.state's group size), without writing them: what is timed is the models.
+(curate.build, curate.state.groups), without writing them: what is timed is the models.
 Spark's session start is timed apart; its JVM is started once per worker, not per run.
 
 Usage: python bench/spark.py WORKDIR (after bench/phases.py has transformed a lakehouse there),
@@ -20,20 +20,8 @@ from practicelake.curate.build import build
 from practicelake.curate.project import load_models
 from practicelake.curate.runner import load_references, practice_settings
 from practicelake.curate.spark_session import local_session
-from practicelake.curate.state import GROUP_ROWS
+from practicelake.curate.state import groups
 from practicelake.pipeline import Lakehouse
-
-
-def groups(practices: list[str], rows: dict[str, int]) -> list[list[str]]:
-    out: list[list[str]] = [[]]
-    held = 0
-    for practice in practices:
-        if out[-1] and held + rows[practice] > GROUP_ROWS:
-            out.append([])
-            held = 0
-        out[-1].append(practice)
-        held += rows[practice]
-    return out
 
 
 def main(work: Path) -> None:
@@ -44,7 +32,7 @@ def main(work: Path) -> None:
     appointments = catalog.load_table("cleaned.appointment").scan(selected_fields=("practice_id",)).to_arrow()
     counts = appointments.group_by("practice_id").aggregate([("practice_id", "count")]).to_pylist()
     rows = {r["practice_id"]: r["practice_id_count"] for r in counts}
-    chosen = groups(sorted(rows), rows)
+    chosen = list(groups(sorted(rows), rows))  # grouped by appointments, a lower bound of their rows
     start = time.perf_counter()
     local_session("local[2]").conf.set("spark.sql.shuffle.partitions", "2")
     started = time.perf_counter() - start
